@@ -1,0 +1,88 @@
+// manifest.json: what a release is. Its exact bytes are signed
+// (manifest.json.sig), so serialisation is canonical: sorted keys, two-space
+// indent, trailing newline, no floats, no timestamps other than source_date_epoch.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.hpp"
+#include "crypto/ed25519.hpp"
+
+namespace pib {
+
+inline constexpr int kManifestFormatVersion = 1;
+
+/// One file of the release, relative to the release directory ("root.squashfs", "boot/vmlinuz").
+struct Artifact {
+    std::string path;
+    std::string sha256;
+    std::uint64_t size = 0;
+    bool operator==(const Artifact&) const = default;
+};
+
+/// One build input: what it is and how to recognise it again.
+struct BuildInput {
+    std::string kind;     ///< "recipe", "debian", "image", "tarball", "directory", "file", "firmware", "package-list"
+    std::string ref;      ///< path, URL, suite+mirror, ...
+    std::string sha256;   ///< digest of the input's bytes where there are any, else ""
+    bool operator==(const BuildInput&) const = default;
+};
+
+struct Manifest {
+    int format_version = kManifestFormatVersion;
+    std::string name;
+    std::string version;
+    std::string arch;
+    std::string board;
+    std::string description;
+    std::string tool_version;
+    std::string recipe_sha256;
+    std::int64_t source_date_epoch = 0;
+    std::vector<BuildInput> inputs;       ///< in recipe order
+    std::vector<Artifact> artifacts;      ///< sorted by path (serialisation sorts)
+    /// Boot facts: {"kernel": "boot/vmlinuz", "initramfs": ..., "dtbs": [...], "cmdline": "..."}.
+    nlohmann::json boot = nlohmann::json::object();
+    /// Squashfs facts: {"compression": "zstd", "level": 15, "block_size": 131072, "inodes": N, ...}.
+    nlohmann::json root = nlohmann::json::object();
+
+    /// The canonical bytes that are signed.
+    std::string to_json() const;
+    /// Parses and checks manifest bytes: known format_version, required fields,
+    /// artifact paths relative and inside the release, digests 64 hex digits.
+    static Result<Manifest> parse(std::string_view bytes);
+
+    bool operator==(const Manifest&) const = default;
+};
+
+/// The content-derived release id: `<name>-<version>-<first 12 hex of sha256(manifest bytes)>`.
+std::string release_id(const Manifest& m, std::string_view manifest_bytes);
+
+/// What `verify_release` found wrong, one readable line per problem.
+struct VerifyReport {
+    std::vector<std::string> problems;
+    bool ok() const { return problems.empty(); }
+};
+
+/// Hashes every file under `dir` (recursively, sorted) except manifest.json and
+/// manifest.json.sig, returning artifacts relative to `dir`.
+Result<std::vector<Artifact>> hash_artifacts(const std::filesystem::path& dir);
+
+/// Writes manifest.json and manifest.json.sig into `dir` (atomically each).
+Status write_signed_manifest(const std::filesystem::path& dir, const Manifest& m,
+                             const SigningKey& key);
+
+/// Checks a release directory: the signature over the exact manifest bytes,
+/// each artifact's size and sha256, and that no file is present that the
+/// manifest does not list. Returns the manifest when everything holds;
+/// otherwise Errc::verification with every problem listed in `report`.
+Result<Manifest> verify_release(const std::filesystem::path& dir, const PublicKey& key,
+                                VerifyReport& report);
+
+}  // namespace pib

@@ -3,10 +3,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 
@@ -42,6 +48,35 @@ struct LineSink {
         if (tail.size() > kTailLines) tail.pop_front();
     }
 };
+
+// Runs in the forked child only: no allocation that could deadlock matters
+// here because the child is single-threaded until exec, but keep it to syscalls.
+bool mount_in(const std::string& root, const char* rel, const char* type, const char* src,
+              unsigned long flags) {
+    char target[4096];
+    std::snprintf(target, sizeof target, "%s/%s", root.c_str(), rel);
+    ::mkdir(target, 0755);
+    if (::mount(src, target, type, flags, nullptr) != 0) {
+        dprintf(2, "mount %s on %s: %s\n", src, target, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+bool setup_chroot_mounts(const std::string& root) {
+    if (::unshare(CLONE_NEWNS) != 0) {
+        dprintf(2, "unshare(CLONE_NEWNS): %s\n", std::strerror(errno));
+        return false;
+    }
+    // Keep our mounts from propagating back to the host's namespace.
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        dprintf(2, "make / private: %s\n", std::strerror(errno));
+        return false;
+    }
+    return mount_in(root, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC) &&
+           mount_in(root, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY) &&
+           mount_in(root, "dev", nullptr, "/dev", MS_BIND | MS_REC);
+}
 
 std::vector<std::string> build_env(const Command& cmd) {
     std::vector<std::string> env;
@@ -118,6 +153,7 @@ Result<ProcessResult> run_process(const Command& cmd) {
     for (auto& a : args) argvp.push_back(a.data());
     argvp.push_back(nullptr);
     std::string chroot_dir = cmd.chroot ? cmd.chroot->string() : "";
+    const bool mounts = cmd.chroot_mounts;
     std::string cwd = cmd.cwd ? cmd.cwd->string() : (cmd.chroot ? "/" : "");
     // Resolve the program against PATH ourselves: execvpe uses the parent's PATH
     // view, which inside a chroot is what we want as well.
@@ -127,9 +163,12 @@ Result<ProcessResult> run_process(const Command& cmd) {
     pid_t pid = ::fork();
     if (pid < 0) return fail(Errc::io, errno_message("fork"));
     if (pid == 0) {
+        // A killed build must not leave mmdebstrap or apt running on its own.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         ::dup2(in_pipe[0], 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
+        if (!chroot_dir.empty() && mounts && !setup_chroot_mounts(chroot_dir)) _exit(126);
         if (!chroot_dir.empty() && ::chroot(chroot_dir.c_str()) != 0) {
             dprintf(2, "chroot %s: %s\n", chroot_dir.c_str(), std::strerror(errno));
             _exit(126);

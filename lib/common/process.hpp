@@ -19,6 +19,10 @@ struct Command {
     std::vector<std::string> env_unset;            ///< removed from the environment
     std::optional<std::filesystem::path> cwd;      ///< working directory
     std::optional<std::filesystem::path> chroot;   ///< chroot(2) into this before exec (needs root)
+    /// With chroot: run in a private mount namespace with /proc, /sys and /dev
+    /// mounted inside the chroot. The mounts die with the child, so a killed
+    /// build never leaves mounts behind on the host.
+    bool chroot_mounts = false;
     bool capture_stdout = false;                   ///< collect stdout into ProcessResult::out
     std::string stdin_data;                        ///< written to the child's stdin (closed after)
     /// Called with each line the child writes to stdout (unless captured) and stderr.

@@ -1,0 +1,43 @@
+// State shared by the build stages. Internal to the builder.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "builder/build.hpp"
+
+namespace pib {
+
+struct BuildContext {
+    const Recipe& recipe;
+    const BuildOptions& opts;
+    const Logger& log;
+    BuildObserver& observer;
+
+    std::int64_t epoch = 0;                 ///< SOURCE_DATE_EPOCH in force
+    std::filesystem::path work;             ///< private work directory
+    std::filesystem::path root;             ///< <work>/root: the staged tree
+    std::filesystem::path image_boot;       ///< <work>/image-boot: an imported image's boot partition
+    std::filesystem::path release_tmp;      ///< <output>/.pibuild-<pid>-XXXX: the release being assembled
+    bool apt_updated = false;
+
+    std::vector<BuildInput> inputs;         ///< manifest inputs, in the order met
+    nlohmann::json boot_facts = nlohmann::json::object();
+    SquashfsStats squashfs;
+    std::vector<std::string> warnings;
+
+    /// Environment for every tool run inside or on the root.
+    std::map<std::string, std::string> tool_env() const;
+    /// Runs argv chrooted into the root with /proc, /sys, /dev mounted privately.
+    Status run_in_root(std::vector<std::string> argv, const std::string& what) const;
+};
+
+Status fetch_base(BuildContext& ctx);
+Status apply_steps(BuildContext& ctx);
+Status sanitize_root(BuildContext& ctx);
+Status configure_boot(BuildContext& ctx);
+
+
+}  // namespace pib

@@ -1,0 +1,303 @@
+// pibuild: the command line front end. It parses arguments, calls the
+// libraries and presents what they return; all the work is in the libraries.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "builder/build.hpp"
+#include "builder/cli/progress.hpp"
+#include "builder/recipe.hpp"
+#include "common/fs.hpp"
+#include "crypto/ed25519.hpp"
+#include "release/manifest.hpp"
+#include "squashfs/tree.hpp"
+
+#ifndef PIB_TOOL_VERSION
+#define PIB_TOOL_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using nlohmann::json;
+namespace cli = pib::cli;
+
+// Exit codes: 0 ok, 1 the operation failed, 2 bad input (recipe, arguments).
+constexpr int kFailed = 1;
+constexpr int kBadInput = 2;
+
+pib::Logger stderr_logger(bool verbose, cli::ProgressView* view) {
+    return pib::Logger(
+        [view](pib::Level level, const std::string& line) {
+            if (view) view->clear();
+            std::fprintf(stderr, "%s %s\n", pib::level_name(level), line.c_str());
+        },
+        verbose ? pib::Level::debug : pib::Level::info);
+}
+
+int report_error(const pib::Error& e) {
+    std::fprintf(stderr, "pibuild: error: %s\n", e.message.c_str());
+    return kFailed;
+}
+
+struct BuildArgs {
+    std::string recipe;
+    std::string out = "releases";
+    std::string key = "pibuild.key";
+    std::string work = "/var/tmp/pibuild";
+    std::string cache = "/var/cache/pibuild";
+    std::optional<std::int64_t> epoch;
+    unsigned jobs = 0;
+    bool keep_work = false, json = false, verbose = false, check_only = false;
+};
+
+void add_build_options(CLI::App& app, BuildArgs& a) {
+    app.add_option("recipe", a.recipe, "Recipe file (YAML)")->required()->check(CLI::ExistingFile);
+    app.add_option("-o,--output", a.out, "Directory the release appears in, as <output>/<id>")
+        ->capture_default_str();
+    app.add_option("-k,--key", a.key, "Ed25519 private key that signs the release (pibuild keygen)")
+        ->capture_default_str();
+    app.add_option("--work-dir", a.work, "Where the root is staged (needs room for the whole tree)")
+        ->capture_default_str();
+    app.add_option("--cache-dir", a.cache, "Where downloaded inputs are kept")->capture_default_str();
+    app.add_option("--source-date-epoch", a.epoch,
+                   "Timestamp for reproducible output (default: $SOURCE_DATE_EPOCH, then the recipe's "
+                   "source_date_epoch, then now)");
+    app.add_option("-j,--jobs", a.jobs, "Compression threads (default: every core)");
+    app.add_flag("--keep-work", a.keep_work, "Keep the staged tree after the build");
+    app.add_flag("--check", a.check_only, "Validate the recipe and exit");
+    app.add_flag("--json", a.json, "Print a machine-readable summary on stdout");
+    app.add_flag("-v,--verbose", a.verbose, "Show the output of the tools the build runs");
+}
+
+json stats_json(const pib::SquashfsStats& s) {
+    return {{"inodes", s.inodes}, {"files", s.files}, {"directories", s.directories},
+            {"symlinks", s.symlinks}, {"devices", s.devices}, {"other", s.other},
+            {"hard_links", s.hard_links}, {"bytes_in", s.bytes_in}, {"bytes_out", s.bytes_out}};
+}
+
+int cmd_build(BuildArgs& a) {
+    pib::Diagnostics diags;
+    auto recipe = pib::load_recipe(a.recipe, diags);
+    if (!recipe) {
+        if (!diags.empty()) std::fputs(diags.str().c_str(), stderr);
+        else std::fprintf(stderr, "%s\n", recipe.error().message.c_str());
+        std::fprintf(stderr, "pibuild: %s: %zu error(s); nothing was built\n", a.recipe.c_str(),
+                     std::max<std::size_t>(diags.size(), 1));
+        return kBadInput;
+    }
+    if (a.check_only) {
+        std::fprintf(stderr, "%s: ok\n", a.recipe.c_str());
+        return 0;
+    }
+    auto key = pib::SigningKey::load(a.key);
+    if (!key) {
+        std::fprintf(stderr, "pibuild: error: signing key: %s\n(create one with: pibuild keygen -o %s)\n",
+                     key.error().message.c_str(),
+                     std::filesystem::path(a.key).replace_extension("").c_str());
+        return kBadInput;
+    }
+    if (::geteuid() != 0) {
+        std::fprintf(stderr, "pibuild: error: building a root needs root (owners, device nodes, chroot)\n");
+        return kFailed;
+    }
+    pib::BuildOptions opts;
+    opts.output_dir = a.out;
+    opts.work_root = a.work;
+    opts.cache_dir = a.cache;
+    opts.workers = a.jobs;
+    opts.keep_work = a.keep_work;
+    opts.source_date_epoch = a.epoch;
+    if (!opts.source_date_epoch) {
+        if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e && *e) {
+            char* end = nullptr;
+            long long v = std::strtoll(e, &end, 10);
+            if (*end || v < 0) {
+                std::fprintf(stderr, "pibuild: error: SOURCE_DATE_EPOCH=%s is not a number of seconds\n", e);
+                return kBadInput;
+            }
+            opts.source_date_epoch = v;
+        }
+    }
+
+    const bool tty = ::isatty(STDERR_FILENO) && !a.json;
+    cli::ProgressView view(stderr, tty, a.verbose);
+    auto log = stderr_logger(a.verbose, &view);
+    auto result = pib::build_release(*recipe, *key, opts, log, &view);
+    view.clear();
+    if (!result) return report_error(result.error());
+
+    for (const auto& w : result->warnings) std::fprintf(stderr, "pibuild: warning: %s\n", w.c_str());
+    if (a.json) {
+        json stages = json::object();
+        for (const auto& s : result->stages) stages[s.stage] = s.elapsed.count();
+        json out = {{"release_id", result->release_id},
+                    {"path", std::filesystem::absolute(result->release_dir).string()},
+                    {"already_present", result->already_present},
+                    {"name", result->manifest.name},
+                    {"version", result->manifest.version},
+                    {"arch", result->manifest.arch},
+                    {"board", result->manifest.board},
+                    {"source_date_epoch", result->manifest.source_date_epoch},
+                    {"stages_ms", stages},
+                    {"squashfs", stats_json(result->squashfs)},
+                    {"warnings", result->warnings}};
+        json arts = json::array();
+        for (const auto& art : result->manifest.artifacts)
+            arts.push_back({{"path", art.path}, {"sha256", art.sha256}, {"size", art.size}});
+        out["artifacts"] = arts;
+        std::cout << out.dump(2) << "\n";
+    } else {
+        std::printf("%s %s\n", result->already_present ? "unchanged" : "built",
+                    result->release_dir.c_str());
+    }
+    return 0;
+}
+
+int cmd_keygen(const std::string& name) {
+    auto key = pib::SigningKey::generate();
+    if (!key) return report_error(key.error());
+    auto st = pib::write_key_pair(name, *key);
+    if (!st) return report_error(st.error());
+    std::printf("wrote %s.key (private, mode 0600) and %s.pub\npublic key %s\n", name.c_str(),
+                name.c_str(), key->public_key().fingerprint().c_str());
+    return 0;
+}
+
+int cmd_verify(const std::string& dir, const std::string& pub, bool as_json) {
+    auto key = pib::PublicKey::load(pub);
+    if (!key) {
+        std::fprintf(stderr, "pibuild: error: public key: %s\n", key.error().message.c_str());
+        return kBadInput;
+    }
+    pib::VerifyReport report;
+    auto m = pib::verify_release(dir, *key, report);
+    if (as_json) {
+        json out = {{"ok", m.ok()}, {"problems", report.problems}, {"key", key->fingerprint()}};
+        if (m) out["artifacts"] = m->artifacts.size();
+        std::cout << out.dump(2) << "\n";
+    }
+    if (!m) {
+        if (!as_json) {
+            for (const auto& p : report.problems) std::fprintf(stderr, "%s: %s\n", dir.c_str(), p.c_str());
+            if (report.problems.empty()) std::fprintf(stderr, "%s: %s\n", dir.c_str(), m.error().message.c_str());
+            std::fprintf(stderr, "pibuild: %s does NOT verify\n", dir.c_str());
+        }
+        return kFailed;
+    }
+    if (!as_json) {
+        std::printf("%s: OK: signature by %s, %zu artifacts match\n", dir.c_str(),
+                    key->fingerprint().c_str(), m->artifacts.size());
+    }
+    return 0;
+}
+
+int cmd_inspect(const std::string& dir, bool as_json) {
+    auto bytes = pib::read_file(std::filesystem::path(dir) / "manifest.json");
+    if (!bytes) return report_error(bytes.error());
+    auto m = pib::Manifest::parse(*bytes);
+    if (!m) return report_error(m.error());
+    auto info = pib::squashfs_info(std::filesystem::path(dir) / "root.squashfs");
+    const std::string id = pib::release_id(*m, *bytes);
+    const bool signed_ = std::filesystem::exists(std::filesystem::path(dir) / "manifest.json.sig");
+    if (as_json) {
+        json out = json::parse(*bytes);
+        out["release_id"] = id;
+        out["signature_present"] = signed_;
+        if (info) out["squashfs"] = {{"compressor", info->compressor}, {"block_size", info->block_size},
+                                     {"inodes", info->inodes}, {"bytes_used", info->bytes_used},
+                                     {"exportable", info->exportable}, {"xattrs", info->has_xattrs}};
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("release      %s\n", id.c_str());
+    std::printf("name         %s %s (%s, %s)\n", m->name.c_str(), m->version.c_str(), m->arch.c_str(),
+                m->board.c_str());
+    if (!m->description.empty()) std::printf("description  %s\n", m->description.c_str());
+    std::printf("built by     pibuild %s, SOURCE_DATE_EPOCH=%lld\n", m->tool_version.c_str(),
+                static_cast<long long>(m->source_date_epoch));
+    std::printf("recipe       sha256:%s\n", m->recipe_sha256.c_str());
+    std::printf("signature    %s (check it with: pibuild verify %s --pubkey KEY.pub)\n",
+                signed_ ? "present" : "MISSING", dir.c_str());
+    if (info) {
+        std::printf("root         %s, block %u, %u inodes, %s\n", info->compressor.c_str(),
+                    info->block_size, info->inodes, cli::human_bytes(static_cast<double>(info->bytes_used)).c_str());
+    }
+    if (m->boot.contains("kernel")) {
+        std::printf("boot         kernel %s", m->boot["kernel"].get<std::string>().c_str());
+        if (m->boot.value("initramfs", json()).is_string())
+            std::printf(", initramfs %s", m->boot["initramfs"].get<std::string>().c_str());
+        std::printf("\n");
+    }
+    if (m->boot.contains("cmdline")) std::printf("cmdline      %s\n", m->boot["cmdline"].get<std::string>().c_str());
+    std::printf("inputs\n");
+    for (const auto& in : m->inputs) {
+        std::printf("  %-10s %s%s%s\n", in.kind.c_str(), in.ref.c_str(), in.sha256.empty() ? "" : "  sha256:",
+                    in.sha256.substr(0, 16).c_str());
+    }
+    std::printf("artifacts\n");
+    for (const auto& a : m->artifacts) {
+        std::printf("  %-28s %10s  %s\n", a.path.c_str(), cli::human_bytes(static_cast<double>(a.size)).c_str(),
+                    a.sha256.substr(0, 16).c_str());
+    }
+    return 0;
+}
+
+// `pibuild recipe.yaml` is short for `pibuild build recipe.yaml`.
+std::vector<std::string> normalise_args(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    static const char* verbs[] = {"build", "keygen", "verify", "inspect"};
+    if (!args.empty() && args[0][0] != '-') {
+        bool verb = false;
+        for (const char* v : verbs) verb |= (args[0] == v);
+        if (!verb) args.insert(args.begin(), "build");
+    }
+    std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
+    return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"pibuild: turn a recipe into a reproducible, signed, read-only squashfs release",
+                 "pibuild"};
+    app.set_version_flag("--version", std::string("pibuild ") + PIB_TOOL_VERSION);
+    app.require_subcommand(1);
+    app.footer("`pibuild RECIPE` is short for `pibuild build RECIPE`.\n"
+               "Docs: docs/recipe.md (recipe keys), docs/store.md (release layout).");
+
+    BuildArgs build_args;
+    auto* build = app.add_subcommand("build", "Build a release from a recipe");
+    add_build_options(*build, build_args);
+
+    std::string key_name;
+    auto* keygen = app.add_subcommand("keygen", "Create an Ed25519 signing key pair (NAME.key, NAME.pub)");
+    keygen->add_option("-o,--output", key_name, "NAME: writes NAME.key (mode 0600) and NAME.pub")->required();
+
+    std::string verify_dir, pubkey;
+    bool verify_json = false;
+    auto* verify = app.add_subcommand("verify", "Check a release's signature and every artifact's hash");
+    verify->add_option("dir", verify_dir, "Release directory")->required()->check(CLI::ExistingDirectory);
+    verify->add_option("-p,--pubkey", pubkey, "Public key (NAME.pub)")->required()->check(CLI::ExistingFile);
+    verify->add_flag("--json", verify_json, "Machine-readable result on stdout");
+
+    std::string inspect_dir;
+    bool inspect_json = false;
+    auto* inspect = app.add_subcommand("inspect", "Summarise a release (does not verify it)");
+    inspect->add_option("dir", inspect_dir, "Release directory")->required()->check(CLI::ExistingDirectory);
+    inspect->add_flag("--json", inspect_json, "The manifest and image facts as JSON");
+
+    try {
+        app.parse(normalise_args(argc, argv));
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : kBadInput;
+    }
+    if (*build) return cmd_build(build_args);
+    if (*keygen) return cmd_keygen(key_name);
+    if (*verify) return cmd_verify(verify_dir, pubkey, verify_json);
+    if (*inspect) return cmd_inspect(inspect_dir, inspect_json);
+    return kBadInput;
+}

@@ -27,6 +27,7 @@ public:
     static Result<PublicKey> from_raw(std::span<const std::uint8_t> raw);
 
     /// True when `sig` (64 bytes) is a valid signature of `message` by this key.
+    /// Always false for a default-constructed key (it holds no key).
     bool verify(std::string_view message, std::string_view sig) const;
     /// The raw 32-byte key.
     std::array<std::uint8_t, 32> raw() const { return raw_; }
@@ -37,6 +38,9 @@ public:
 
 private:
     std::array<std::uint8_t, 32> raw_{};
+    // Set only by the factories: an all-zero key is a small-order point that
+    // would accept forged signatures, so a default-constructed key verifies nothing.
+    bool valid_ = false;
 };
 
 /// A private key that signs.
@@ -46,9 +50,21 @@ public:
     static Result<SigningKey> generate();
     /// Reads a PEM private key file; refuses keys that are not Ed25519.
     static Result<SigningKey> load(const std::filesystem::path& path);
+    /// Parses PKCS#8 PEM text; refuses keys that are not Ed25519 and encrypted
+    /// keys (a library never prompts for a pass phrase).
+    static Result<SigningKey> from_pem(std::string_view pem);
+    /// From the raw 32-byte private key (RFC 8032 "seed"); for test vectors.
+    static Result<SigningKey> from_seed(std::span<const std::uint8_t> seed);
 
-    /// The 64-byte signature of `message`.
+    SigningKey() = default;
+    SigningKey(const SigningKey&) = default;
+    SigningKey& operator=(const SigningKey&) = default;
+    /// Wipes the private key from memory.
+    ~SigningKey();
+
+    /// The 64-byte signature of `message` (Errc::invalid for a default-constructed key).
     Result<std::string> sign(std::string_view message) const;
+    /// The matching public key.
     PublicKey public_key() const;
     /// PKCS#8 PEM text of the private key.
     std::string to_pem() const;
@@ -56,6 +72,7 @@ public:
 private:
     std::array<std::uint8_t, 32> seed_{};
     PublicKey pub_;
+    bool valid_ = false;  ///< set only by the factories
 };
 
 /// `pibuild keygen -o NAME`: writes NAME.key (mode 0600) and NAME.pub (0644).

@@ -56,7 +56,15 @@ struct Manifest {
     std::string to_json() const;
     /// Parses and checks manifest bytes: known format_version, required fields,
     /// artifact paths relative and inside the release, digests 64 hex digits.
+    /// Strict: unknown keys, duplicate keys, wrong types, floats and artifacts
+    /// out of path order are refused. Every problem is listed (Errc::corrupted),
+    /// each naming its field ("artifacts[1].path: ...").
     static Result<Manifest> parse(std::string_view bytes);
+    /// The checks parse() makes beyond JSON types, on a manifest in memory:
+    /// what write_signed_manifest() refuses to sign. name and version must be
+    /// non-empty and use only [A-Za-z0-9._+~-] (not starting with '.'),
+    /// because release_id() makes them a directory name.
+    Status validate() const;
 
     bool operator==(const Manifest&) const = default;
 };

@@ -20,6 +20,7 @@ namespace pib {
 struct SourcePos {
     int line = 0;
     int col = 0;
+    bool operator==(const SourcePos&) const = default;
 };
 
 enum class Arch { amd64, arm64 };
@@ -35,6 +36,7 @@ struct Source {
     std::optional<std::string> sha256;    ///< expected digest (lower-case hex), if given
     bool is_url() const { return location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0; }
     SourcePos pos;
+    bool operator==(const Source&) const = default;
 };
 
 // ---- base ---------------------------------------------------------------
@@ -46,6 +48,7 @@ struct DebianBase {
     std::string mirror = "http://deb.debian.org/debian";
     std::vector<std::string> components{"main"};
     std::vector<std::string> packages;
+    bool operator==(const DebianBase&) const = default;
 };
 
 /// base.image: a disk image whose partitions are imported through libguestfs.
@@ -53,16 +56,19 @@ struct ImageBase {
     Source source;
     std::optional<int> boot_partition;  ///< 1-based; default: the first FAT partition
     std::optional<int> root_partition;  ///< 1-based; default: the largest ext2/3/4/xfs/btrfs partition
+    bool operator==(const ImageBase&) const = default;
 };
 
 /// base.directory: an existing tree copied as is (owners, modes, xattrs kept).
 struct DirectoryBase {
     Source source;
+    bool operator==(const DirectoryBase&) const = default;
 };
 
 /// base.tarball: a (compressed) tar archive extracted with owners and xattrs.
 struct TarballBase {
     Source source;
+    bool operator==(const TarballBase&) const = default;
 };
 
 using Base = std::variant<DebianBase, ImageBase, DirectoryBase, TarballBase>;
@@ -74,30 +80,39 @@ struct Ownership {
     std::optional<unsigned> mode;         ///< e.g. 0644 (recipe writes "0644" as a string)
     std::optional<std::string> owner;     ///< user name or numeric uid, resolved inside the root
     std::optional<std::string> group;     ///< group name or numeric gid, resolved inside the root
+    bool operator==(const Ownership&) const = default;
 };
 
-struct InstallStep { std::vector<std::string> packages; };
+struct InstallStep {
+    std::vector<std::string> packages;
+    bool operator==(const InstallStep&) const = default;
+};
 struct CopyStep {
     Source src;          ///< host file or directory (copied recursively)
     std::string dest;    ///< absolute path inside the root
     Ownership own;
+    bool operator==(const CopyStep&) const = default;
 };
 struct WriteStep {
     std::string path;    ///< absolute path inside the root
     std::string content;
     Ownership own;
+    bool operator==(const WriteStep&) const = default;
 };
 struct RunStep {
     std::string script;  ///< run as `/bin/sh -ec SCRIPT` chrooted into the root
+    bool operator==(const RunStep&) const = default;
 };
 struct UnitsStep {
     enum class Action { enable, disable, mask } action;
     std::vector<std::string> units;
+    bool operator==(const UnitsStep&) const = default;
 };
 struct GroupStep {
     std::string name;
     std::optional<std::uint32_t> gid;
     bool system = false;
+    bool operator==(const GroupStep&) const = default;
 };
 struct UserStep {
     std::string name;
@@ -108,9 +123,11 @@ struct UserStep {
     std::optional<std::string> home;           ///< default /home/NAME
     std::optional<std::string> password_hash;  ///< crypt(3) hash; default: locked
     bool system = false;
+    bool operator==(const UserStep&) const = default;
 };
 struct RemoveStep {
     std::vector<std::string> paths;  ///< absolute paths inside the root; shell globs allowed
+    bool operator==(const RemoveStep&) const = default;
 };
 
 using StepKind = std::variant<InstallStep, CopyStep, WriteStep, RunStep, UnitsStep, GroupStep,
@@ -118,6 +135,7 @@ using StepKind = std::variant<InstallStep, CopyStep, WriteStep, RunStep, UnitsSt
 struct Step {
     StepKind kind;
     SourcePos pos;  ///< where the step starts, for errors during the build
+    bool operator==(const Step&) const = default;
 };
 
 // ---- boot ---------------------------------------------------------------
@@ -127,6 +145,7 @@ struct Firmware {
     std::optional<Source> dir;          ///< user-supplied host directory
     bool from_image = false;            ///< take it from the imported image's boot partition
     std::vector<std::string> files;     ///< file names (or globs) to take; default per board
+    bool operator==(const Firmware&) const = default;
 };
 
 struct Boot {
@@ -139,6 +158,7 @@ struct Boot {
     std::optional<Firmware> firmware;
     std::vector<std::string> config_txt;  ///< config.txt fragments (Raspberry Pi boards)
     std::string cmdline;                  ///< kernel command line template
+    bool operator==(const Boot&) const = default;
 };
 
 // ---- output -------------------------------------------------------------
@@ -146,6 +166,7 @@ struct Boot {
 struct Output {
     int zstd_level = 15;                 ///< 1..22
     std::uint32_t block_size = 131072;   ///< power of two, 4 KiB .. 1 MiB
+    bool operator==(const Output&) const = default;
 };
 
 // ---- the recipe ---------------------------------------------------------
@@ -163,6 +184,7 @@ struct Recipe {
     std::vector<Step> steps;
     Boot boot;
     Output output;
+    bool operator==(const Recipe&) const = default;
 };
 
 /// Options for parsing that do not come from the recipe file.
@@ -182,5 +204,9 @@ Result<Recipe> load_recipe(const std::filesystem::path& file, Diagnostics& diags
 /// Same, from text in memory (`file` is only used in messages and for relative paths).
 Result<Recipe> parse_recipe(std::string_view text, const std::filesystem::path& file,
                             Diagnostics& diags, const RecipeContext& ctx = {});
+
+/// The key reference of docs/recipe.md (Markdown), rendered from the same key
+/// tables the parser uses, so the docs cannot drift from what is accepted.
+std::string recipe_reference_markdown();
 
 }  // namespace pib

@@ -79,7 +79,9 @@ struct VerifyReport {
 };
 
 /// Hashes every file under `dir` (recursively, sorted) except manifest.json and
-/// manifest.json.sig, returning artifacts relative to `dir`.
+/// manifest.json.sig, returning artifacts relative to `dir`. A symlink or
+/// special file anywhere below `dir` is an error (Errc::unsupported): a release
+/// holds regular files and directories only.
 Result<std::vector<Artifact>> hash_artifacts(const std::filesystem::path& dir);
 
 /// Writes manifest.json and manifest.json.sig into `dir` (atomically each).
@@ -90,6 +92,8 @@ Status write_signed_manifest(const std::filesystem::path& dir, const Manifest& m
 /// each artifact's size and sha256, and that no file is present that the
 /// manifest does not list. Returns the manifest when everything holds;
 /// otherwise Errc::verification with every problem listed in `report`.
+/// The signature is checked first; when it fails (or manifest.json does not
+/// parse) nothing else is reported, since nothing in the manifest is trusted.
 Result<Manifest> verify_release(const std::filesystem::path& dir, const PublicKey& key,
                                 VerifyReport& report);
 

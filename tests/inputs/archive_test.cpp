@@ -38,6 +38,7 @@ struct Compression {
     std::string suffix;
     std::string magic;  ///< proves the archive really is compressed that way
 };
+void PrintTo(const Compression& c, std::ostream* os) { *os << (c.flag.empty() ? "none" : c.flag); }
 
 class ExtractTarball : public ::testing::TestWithParam<Compression> {};
 

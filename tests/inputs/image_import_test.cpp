@@ -1,8 +1,8 @@
 // import_image against a Raspberry Pi OS-like disk image that the test builds
 // itself without libguestfs (sfdisk, mkfs.vfat + mtools, mkfs.ext4 -d, dd), so
 // the check does not share a blind spot with the code under test. The image is
-// built once for the suite; the appliance is launched three times in all
-// (~13 s each under TCG): default detection, explicit partitions, out of range.
+// built for the suite; the appliance is launched three times in all (~15 s
+// each under TCG): default detection, explicit partitions, out of range.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -72,22 +72,17 @@ void build_image(const fs::path& dir, const fs::path& image) {
                                   "conv=notrunc", "status=none"}));
 }
 
+// ctest runs every test in its own process, so the suite set-up builds the image
+// (a few seconds) and each test launches the appliance at most once.
 class ImportImage : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         if (!test::is_root()) return;  // SetUp fails every test with the reason
         dir_ = std::make_unique<TempDir>();
         build_image(dir_->path(), image());
-        if (::testing::Test::HasFatalFailure()) return;
-        built_ = true;
-        Logger log([](Level, const std::string& l) { lines_.push_back(l); });
-        default_.emplace(import_image(image(), ImageBase{}, out("default") / "root",
-                                      out("default") / "boot", log));
+        built_ = !::testing::Test::HasFatalFailure();
     }
-    static void TearDownTestSuite() {
-        default_.reset();
-        dir_.reset();
-    }
+    static void TearDownTestSuite() { dir_.reset(); }
     void SetUp() override {
         ASSERT_TRUE(test::is_root()) << "building the test image needs root (mknod, chown)";
         ASSERT_TRUE(built_) << "building the test image failed (see the suite set-up)";
@@ -98,55 +93,56 @@ protected:
 
     static inline std::unique_ptr<TempDir> dir_;
     static inline bool built_ = false;
-    static inline std::optional<Result<ImportedImage>> default_;
-    static inline std::vector<std::string> lines_;
 };
 
-TEST_F(ImportImage, DetectsFatBootAndExtRoot) {
-    ASSERT_TRUE(default_->ok()) << default_->error().message;
-    const ImportedImage& r = default_->value();
-    EXPECT_EQ(r.root_partition, 2);
-    EXPECT_EQ(r.root_fstype, "ext4");
-    EXPECT_EQ(r.boot_partition, 1);
-    EXPECT_EQ(r.boot_fstype, "vfat");
-    std::string all;
-    for (const auto& l : lines_) all += l + "\n";
-    EXPECT_NE(all.find("inputs image_opened"), std::string::npos) << all;
-    EXPECT_NE(all.find("partitions=1:vfat:67108864,2:ext4:246415360"), std::string::npos) << all;
-    EXPECT_NE(all.find("root=2 root_fstype=ext4 boot=1 boot_fstype=vfat"), std::string::npos) << all;
-}
+// One import with detected partitions, checked from every side.
+TEST_F(ImportImage, DetectsPartitionsAndKeepsRootAndBoot) {
+    std::vector<std::string> lines;
+    Logger log([&](Level, const std::string& l) { lines.push_back(l); });
+    const fs::path root = out("default") / "root", boot = out("default") / "boot";
+    auto r = import_image(image(), ImageBase{}, root, boot, log);
+    ASSERT_TRUE(r.ok()) << r.error().message;
 
-TEST_F(ImportImage, RootKeepsOwnersModesLinksDevicesXattrs) {
-    ASSERT_TRUE(default_->ok()) << default_->error().message;
-    // mkfs.ext4 -d (e2fsprogs 1.47) copies xattrs and ACLs, so all are asserted.
-    test::expect_sample_tree(out("default") / "root");
-    EXPECT_NE(test::read_text(out("default") / "root/etc/fstab").find("/dev/mmcblk0p2"), std::string::npos);
-    EXPECT_TRUE(fs::is_directory(out("default") / "root/lost+found"));
-}
-
-TEST_F(ImportImage, BootFilesExactAndNormalised) {
-    ASSERT_TRUE(default_->ok()) << default_->error().message;
-    const fs::path boot = out("default") / "boot";
-    EXPECT_EQ(test::read_text(boot / "config.txt"), kConfigTxt);
-    EXPECT_EQ(test::read_text(boot / "cmdline.txt"), kCmdlineTxt);
-    EXPECT_EQ(test::read_text(boot / "start4.elf"), firmware_bytes());
-    EXPECT_EQ(test::read_text(boot / "overlays/x.dtbo"), "dtbo placeholder\n");
-    for (const char* f : {"config.txt", "start4.elf", "overlays/x.dtbo"}) {
-        auto st = test::lstat_of(boot / f);
-        EXPECT_EQ(st.st_mode & 07777, 0644u) << f;
-        EXPECT_EQ(st.st_uid, 0u) << f;
-        EXPECT_EQ(st.st_gid, 0u) << f;
+    {
+        SCOPED_TRACE("partitions detected and logged");
+        EXPECT_EQ(r->root_partition, 2);
+        EXPECT_EQ(r->root_fstype, "ext4");
+        EXPECT_EQ(r->boot_partition, 1);
+        EXPECT_EQ(r->boot_fstype, "vfat");
+        std::string all;
+        for (const auto& l : lines) all += l + "\n";
+        EXPECT_NE(all.find("inputs image_opened"), std::string::npos) << all;
+        EXPECT_NE(all.find("partitions=1:vfat:67108864,2:ext4:246415360"), std::string::npos) << all;
+        EXPECT_NE(all.find("root=2 root_fstype=ext4 boot=1 boot_fstype=vfat"), std::string::npos) << all;
     }
-    EXPECT_EQ(test::lstat_of(boot / "overlays").st_mode & 07777, 0755u);
-    EXPECT_FALSE(fs::exists(boot / "etc")) << "root files leaked into boot";
-}
-
-TEST_F(ImportImage, LeavesNoScratchFiles) {
-    ASSERT_TRUE(default_->ok()) << default_->error().message;
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(out("default"))) names.push_back(e.path().filename());
-    std::sort(names.begin(), names.end());
-    EXPECT_EQ(names, (std::vector<std::string>{"boot", "root"}));
+    {
+        SCOPED_TRACE("root keeps owners, modes, links, devices, xattrs, ACLs");
+        // mkfs.ext4 -d (e2fsprogs 1.47) copies xattrs and ACLs, so all are asserted.
+        test::expect_sample_tree(root);
+        EXPECT_TRUE(fs::is_directory(root / "lost+found"));
+    }
+    {
+        SCOPED_TRACE("boot files exact, root:root 0644, directories 0755");
+        EXPECT_EQ(test::read_text(boot / "config.txt"), kConfigTxt);
+        EXPECT_EQ(test::read_text(boot / "cmdline.txt"), kCmdlineTxt);
+        EXPECT_EQ(test::read_text(boot / "start4.elf"), firmware_bytes());
+        EXPECT_EQ(test::read_text(boot / "overlays/x.dtbo"), "dtbo placeholder\n");
+        for (const char* f : {"config.txt", "start4.elf", "overlays/x.dtbo"}) {
+            auto st = test::lstat_of(boot / f);
+            EXPECT_EQ(st.st_mode & 07777, 0644u) << f;
+            EXPECT_EQ(st.st_uid, 0u) << f;
+            EXPECT_EQ(st.st_gid, 0u) << f;
+        }
+        EXPECT_EQ(test::lstat_of(boot / "overlays").st_mode & 07777, 0755u);
+        EXPECT_FALSE(fs::exists(boot / "etc")) << "root files leaked into boot";
+    }
+    {
+        SCOPED_TRACE("no scratch archives left beside the destination");
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(out("default"))) names.push_back(e.path().filename());
+        std::sort(names.begin(), names.end());
+        EXPECT_EQ(names, (std::vector<std::string>{"boot", "root"}));
+    }
 }
 
 TEST_F(ImportImage, ExplicitPartitionNumbers) {
@@ -175,29 +171,28 @@ TEST_F(ImportImage, PartitionOutOfRange) {
 }
 
 // None of these launches the appliance: the file is checked first.
-TEST_F(ImportImage, NotARawDiskImage) {
-    const fs::path text = dir_->path() / "notes.txt";
-    test::write_text(text, std::string(4096, 'x'));
-    auto r = import_image(text, ImageBase{}, out("bad") / "root", out("bad") / "boot", Logger());
+TEST(ImportImageFile, NotARawDiskImage) {
+    TempDir t;
+    const fs::path root = t / "out/root", boot = t / "out/boot";
+    test::write_text(t / "notes.txt", std::string(4096, 'x'));
+    auto r = import_image(t / "notes.txt", ImageBase{}, root, boot, Logger());
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::unsupported);
     EXPECT_NE(r.error().message.find("not a raw disk image"), std::string::npos) << r.error().message;
 
-    const fs::path qcow = dir_->path() / "disk.qcow2";
-    test::write_text(qcow, std::string("QFI\xfb\0\0\0\3", 8) + std::string(1024, '\0'));
-    auto q = import_image(qcow, ImageBase{}, out("bad") / "root", out("bad") / "boot", Logger());
+    test::write_text(t / "disk.qcow2", std::string("QFI\xfb\0\0\0\3", 8) + std::string(1024, '\0'));
+    auto q = import_image(t / "disk.qcow2", ImageBase{}, root, boot, Logger());
     ASSERT_FALSE(q.ok());
+    EXPECT_EQ(q.error().code, Errc::unsupported);
     EXPECT_NE(q.error().message.find("is qcow2"), std::string::npos) << q.error().message;
 
-    const fs::path empty = dir_->path() / "empty.img";
-    test::write_text(empty, "");
-    EXPECT_FALSE(import_image(empty, ImageBase{}, out("bad") / "root", out("bad") / "boot", Logger()).ok());
+    test::write_text(t / "empty.img", "");
+    EXPECT_FALSE(import_image(t / "empty.img", ImageBase{}, root, boot, Logger()).ok());
 
-    auto m = import_image(dir_->path() / "missing.img", ImageBase{}, out("bad") / "root",
-                          out("bad") / "boot", Logger());
+    auto m = import_image(t / "missing.img", ImageBase{}, root, boot, Logger());
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.error().code, Errc::not_found);
-    EXPECT_FALSE(fs::exists(out("bad")));
+    EXPECT_FALSE(fs::exists(t / "out"));
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ void check_board(Reader& r, const Recipe& rec) {
 
 void check_firmware_files(Reader& r, const Firmware& fw, bool defaulted) {
     namespace fs = std::filesystem;
-    if (!fw.dir || !r.ctx().check_files || !r.clean("boot.firmware.dir")) return;
+    if (!fw.dir || fw.from_image || !r.ctx().check_files || !r.clean("boot.firmware.dir")) return;
     for (std::size_t i = 0; i < fw.files.size(); ++i) {
         const std::string& name = fw.files[i];
         std::error_code ec;

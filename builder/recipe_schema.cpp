@@ -61,7 +61,7 @@ constexpr KeyDoc kSha256Doc{.name = "sha256", .type = "string",
                             .default_note = "not checked",
                             .doc = "Expected SHA-256 of the file (64 hex digits), checked before use. "
                                    "Without it a URL is downloaded again on every build.",
-                            .example = "\"9f86d0...0a08\" (64 digits)"};
+                            .example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"};
 
 template <class T>
 void read_sha256(Reader& r, const Value& v, T& o) {
@@ -118,7 +118,7 @@ const Key<Base> kBaseKeys[] = {
       .example = "./rootdir"},
      [](Reader& r, const Value& v, Base& o) { read_source_base(r, v, kDirectoryKeys, o); }},
     {{.name = "tarball", .type = "path, URL or map", .doc = "Extract a tar archive.",
-      .example = "{source: \"https://example.org/root.tar.zst\", sha256: ...}"},
+      .example = "{source: \"https://example.org/root.tar.zst\", sha256: 9f86d0...}"},
      [](Reader& r, const Value& v, Base& o) { read_source_base(r, v, kTarballKeys, o); }},
 };
 
@@ -127,7 +127,7 @@ const Key<Base> kBaseKeys[] = {
 const Key<Firmware> kFirmwareKeys[] = {
     {{.name = "dir", .type = "path",
       .doc = "Host directory holding the closed Raspberry Pi firmware (`${VAR}` expanded).",
-      .example = "${PIBUILD_RPI_FIRMWARE}"},
+      .example = "\"${PIBUILD_RPI_FIRMWARE}\""},
      [](Reader& r, const Value& v, Firmware& o) { set(o.dir, r.host_source(v, Reader::Kind::dir, false)); }},
     {{.name = "from", .type = "string", .doc = "`image`: take the firmware from the imported image's boot partition.",
       .example = "image"},

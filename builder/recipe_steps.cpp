@@ -167,7 +167,7 @@ void read_step(Reader& r, const Value& item, Step& out) { read_map(r, item, kSte
 
 std::vector<MapDoc> step_maps() {
     return {
-        map_doc("steps[]", "One step: a map with exactly one of these keys.", kStepKeys, true),
+        map_doc("steps[]", "One item of `steps`: what it does is named by its key.", kStepKeys, true),
         map_doc("steps[].copy", "", kCopyKeys),
         map_doc("steps[].write", "", kWriteKeys),
         map_doc("steps[].group", "", kGroupKeys),

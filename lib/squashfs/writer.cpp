@@ -1,0 +1,459 @@
+// write_squashfs: scan -> data blocks -> inodes + directories -> tables.
+// The table order after the data (inodes, directories, fragments, export, ids,
+// xattrs) is the one mksquashfs 4.x and gensquashfs 1.2 write; the kernel and
+// unsquashfs only follow the superblock's offsets, but matching the reference
+// layout keeps the images comparable byte-for-byte in size and structure.
+#include "squashfs/writer.hpp"
+
+#include <fcntl.h>
+#include <sqfs/block.h>
+#include <sqfs/block_processor.h>
+#include <sqfs/block_writer.h>
+#include <sqfs/compressor.h>
+#include <sqfs/dir_writer.h>
+#include <sqfs/error.h>
+#include <sqfs/frag_table.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/meta_writer.h>
+#include <sqfs/super.h>
+#include <sqfs/xattr_writer.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+#include "common/fs.hpp"
+#include "squashfs/source_tree.hpp"
+#include "squashfs/sqfs_util.hpp"
+
+namespace pib {
+namespace {
+
+using squashfs_detail::SourceNode;
+using squashfs_detail::SourceTree;
+using sqfs_util::Handle;
+using sqfs_util::InodePtr;
+using sqfs_util::library_error;
+
+constexpr sqfs_u32 kNoXattr = 0xFFFFFFFFu;
+
+Status check_options(const SquashfsOptions& o) {
+    const std::uint32_t bs = o.block_size;
+    if (bs < SQFS_MIN_BLOCK_SIZE || bs > SQFS_MAX_BLOCK_SIZE || (bs & (bs - 1)) != 0)
+        return fail(Errc::invalid, "squashfs block size " + std::to_string(bs) + " is not a power of two in 4 KiB..1 MiB");
+    if (o.zstd_level < SQFS_ZSTD_MIN_LEVEL || o.zstd_level > SQFS_ZSTD_MAX_LEVEL)
+        return fail(Errc::invalid, "zstd level " + std::to_string(o.zstd_level) + " is outside 1..22");
+    // Inode and superblock times are unsigned 32-bit seconds on disk.
+    if (o.mtime_clamp < 0 || o.mtime_clamp > 0xFFFFFFFFll)
+        return fail(Errc::invalid, "mtime clamp " + std::to_string(o.mtime_clamp) + " does not fit squashfs's 32-bit times");
+    return {};
+}
+
+/// File inodes handed out by the block processor. It keeps pointers to these
+/// slots and may realloc() the inodes until sqfs_block_processor_finish(), so
+/// the slots must never move and must outlive the processor.
+struct FileInodes {
+    std::vector<sqfs_inode_generic_t*> slot;
+    ~FileInodes() {
+        for (auto* p : slot) sqfs_free(p);
+    }
+};
+
+class ImageWriter {
+public:
+    ImageWriter(const SquashfsOptions& opts, const Logger& log, const SquashfsProgressFn& progress)
+        : opts_(opts), log_(log), progress_(progress) {}
+
+    Result<SquashfsStats> run(const std::string& src, const std::string& out);
+    /// The output was opened and is a regular file. Only then may an error
+    /// unlink it: an image written straight to a block device (or /dev/full)
+    /// must never take the device node with it.
+    bool remove_on_error() const { return file_ && out_regular_; }
+
+private:
+    Status open_output(const std::string& out, struct stat& st);
+    Status create_pipeline();
+    Status write_data();
+    Status write_file(const SourceNode& node, sqfs_inode_generic_t** slot, std::vector<char>& buf);
+    Status write_inodes();
+    Result<InodePtr> make_dir_inode(std::uint32_t index, sqfs_u32 xattr);
+    InodePtr make_other_inode(const SourceNode& node);
+    Result<sqfs_u32> xattr_index(const SourceNode& node);
+    Status write_tables();
+    void report(bool force);
+
+    std::uint32_t clamp_time(std::int64_t t) const {
+        return static_cast<std::uint32_t>(std::clamp<std::int64_t>(t, 0, opts_.mtime_clamp));
+    }
+
+    const SquashfsOptions& opts_;
+    const Logger& log_;
+    const SquashfsProgressFn& progress_;
+    std::string out_;
+    bool out_regular_ = false;
+    SourceTree tree_;
+    std::vector<sqfs_u64> refs_;  // node index -> inode reference (block << 16 | offset)
+    sqfs_super_t super_{};
+    SquashfsStats stats_;
+    SquashfsProgress prog_;
+    std::chrono::steady_clock::time_point last_report_{};
+
+    // Declaration order is destruction order reversed: everything that points
+    // at the file or the compressors goes after them (libsquashfs 1.2 objects
+    // hold plain pointers, no references).
+    FileInodes inodes_;
+    Handle<sqfs_file_t> file_;
+    Handle<sqfs_compressor_t> cmp_;
+    Handle<sqfs_compressor_t> uncmp_;
+    Handle<sqfs_block_writer_t> blkwr_;
+    Handle<sqfs_frag_table_t> fragtbl_;
+    Handle<sqfs_id_table_t> idtbl_;
+    Handle<sqfs_xattr_writer_t> xwr_;
+    Handle<sqfs_meta_writer_t> im_;
+    Handle<sqfs_meta_writer_t> dm_;
+    Handle<sqfs_dir_writer_t> dirwr_;
+    Handle<sqfs_block_processor_t> proc_;
+};
+
+Status ImageWriter::open_output(const std::string& out, struct stat& st) {
+    auto f = sqfs_util::create_output(out, st);
+    if (!f) return f.error();
+    file_ = std::move(*f);
+    out_regular_ = S_ISREG(st.st_mode);
+    return {};
+}
+
+Status ImageWriter::create_pipeline() {
+    sqfs_compressor_config_t cfg;
+    int ret = sqfs_compressor_config_init(&cfg, SQFS_COMP_ZSTD, opts_.block_size, 0);
+    if (ret) return library_error("zstd compressor config", ret);
+    cfg.level = static_cast<sqfs_u32>(opts_.zstd_level);
+    sqfs_compressor_t* c = nullptr;
+    if ((ret = sqfs_compressor_create(&cfg, &c))) return library_error("creating zstd compressor", ret);
+    cmp_.reset(c);
+    // A decompressor lets the block processor compare a tail-end fragment with
+    // the stored one before deduplicating it; without one it trusts
+    // size + xxh32 alone (block_processor.c, chunk_info_equals).
+    cfg.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
+    if ((ret = sqfs_compressor_create(&cfg, &c))) return library_error("creating zstd decompressor", ret);
+    uncmp_.reset(c);
+
+    if ((ret = sqfs_super_init(&super_, opts_.block_size, clamp_time(opts_.mtime_clamp), SQFS_COMP_ZSTD)))
+        return library_error("superblock", ret);
+    if ((ret = sqfs_super_write(&super_, file_.get()))) return library_error("writing superblock to " + out_, ret);
+    // Returns > 0 when options were written: only for a non-default level,
+    // exactly like mksquashfs's zstd_dump_options().
+    ret = cmp_->write_options(cmp_.get(), file_.get());
+    if (ret < 0) return library_error("writing compressor options to " + out_, ret);
+    if (ret > 0) super_.flags |= SQFS_FLAG_COMPRESSOR_OPTIONS;
+
+    blkwr_.reset(sqfs_block_writer_create(file_.get(), SQFS_DEVBLK_SIZE, 0));
+    fragtbl_.reset(sqfs_frag_table_create(0));
+    idtbl_.reset(sqfs_id_table_create(0));
+    xwr_.reset(sqfs_xattr_writer_create(0));
+    // Inodes stream straight to the file after the data; the directory table
+    // follows the inode table, so it is collected in memory until then.
+    im_.reset(sqfs_meta_writer_create(file_.get(), cmp_.get(), 0));
+    dm_.reset(sqfs_meta_writer_create(file_.get(), cmp_.get(), SQFS_META_WRITER_KEEP_IN_MEMORY));
+    if (!blkwr_ || !fragtbl_ || !idtbl_ || !xwr_ || !im_ || !dm_) return library_error("squashfs writer setup", SQFS_ERROR_ALLOC);
+    dirwr_.reset(sqfs_dir_writer_create(dm_.get(), opts_.exportable ? SQFS_DIR_WRITER_CREATE_EXPORT_TABLE : 0));
+    if (!dirwr_) return library_error("squashfs directory writer", SQFS_ERROR_ALLOC);
+
+    unsigned workers = opts_.workers ? opts_.workers : std::max(1u, std::thread::hardware_concurrency());
+    sqfs_block_processor_desc_t desc;
+    std::memset(&desc, 0, sizeof desc);
+    desc.size = sizeof desc;
+    desc.max_block_size = opts_.block_size;
+    desc.num_workers = workers;
+    // Each block in flight holds block_size bytes; the backlog bounds memory
+    // no matter how large the tree is.
+    desc.max_backlog = static_cast<sqfs_u32>(opts_.max_backlog ? opts_.max_backlog : 4 * workers);
+    desc.cmp = cmp_.get();
+    desc.wr = blkwr_.get();
+    desc.tbl = fragtbl_.get();
+    desc.file = file_.get();
+    desc.uncmp = uncmp_.get();
+    sqfs_block_processor_t* proc = nullptr;
+    if ((ret = sqfs_block_processor_create_ex(&desc, &proc))) return library_error("creating block processor", ret);
+    proc_.reset(proc);
+    return {};
+}
+
+void ImageWriter::report(bool force) {
+    if (!progress_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_report_ < std::chrono::milliseconds(100)) return;
+    last_report_ = now;
+    progress_(prog_);
+}
+
+Status ImageWriter::write_file(const SourceNode& node, sqfs_inode_generic_t** slot, std::vector<char>& buf) {
+    // O_NONBLOCK: if the name became a FIFO since the scan, do not hang on it.
+    int fd = ::open(node.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return fail(Errc::io, errno_message("open " + node.path));
+    struct FdGuard {
+        int fd;
+        ~FdGuard() { ::close(fd); }
+    } guard{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fail(Errc::io, errno_message("fstat " + node.path));
+    if (!S_ISREG(st.st_mode)) return fail(Errc::io, node.path + ": no longer a regular file");
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+    int ret = sqfs_block_processor_begin_file(proc_.get(), slot, nullptr, 0);
+    if (ret) return library_error("packing " + node.path + " into " + out_, ret);
+    std::uint64_t total = 0;
+    for (;;) {
+        // One block per read: memory stays at the backlog, never a whole file.
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(Errc::io, errno_message("read " + node.path));
+        if (n == 0) break;
+        // All-zero blocks become sparse blocks inside the processor (is_memory_zero).
+        if ((ret = sqfs_block_processor_append(proc_.get(), buf.data(), static_cast<size_t>(n))))
+            return library_error("packing " + node.path + " into " + out_, ret);
+        total += static_cast<std::uint64_t>(n);
+        prog_.bytes_done += static_cast<std::uint64_t>(n);
+        report(false);
+    }
+    if ((ret = sqfs_block_processor_end_file(proc_.get()))) return library_error("packing " + node.path + " into " + out_, ret);
+    stats_.bytes_in += total;
+    if (total != node.size) {
+        log_.event(Level::warn, "squashfs", "file_changed").kv("path", node.path).kv("scanned", node.size).kv("read", total);
+        stats_.warnings.push_back(node.path + ": size changed while packing (" + std::to_string(node.size) + " -> " +
+                                  std::to_string(total) + " bytes); stored what was read");
+    }
+    return {};
+}
+
+Status ImageWriter::write_data() {
+    inodes_.slot.assign(tree_.nodes.size(), nullptr);
+    std::vector<char> buf(opts_.block_size);
+    // Data goes out in inode order, the same order the inodes are written.
+    for (std::uint32_t index : tree_.inode_order) {
+        const SourceNode& node = tree_.nodes[index];
+        if (!S_ISREG(node.mode)) continue;
+        PIB_TRY(write_file(node, &inodes_.slot[index], buf));
+        ++prog_.files_done;
+        report(false);
+    }
+    int ret = sqfs_block_processor_finish(proc_.get());
+    if (ret) return library_error("writing data blocks to " + out_, ret);
+    return {};
+}
+
+Result<sqfs_u32> ImageWriter::xattr_index(const SourceNode& node) {
+    if (node.xattrs.empty()) return kNoXattr;
+    int ret = sqfs_xattr_writer_begin(xwr_.get(), 0);
+    for (const auto& [key, value] : node.xattrs) {
+        if (ret) break;
+        ret = sqfs_xattr_writer_add(xwr_.get(), key.c_str(), value.data(), value.size());
+    }
+    sqfs_u32 index = kNoXattr;
+    if (!ret) ret = sqfs_xattr_writer_end(xwr_.get(), &index);
+    if (ret) return library_error("xattrs of " + node.path, ret);
+    return index;
+}
+
+Result<InodePtr> ImageWriter::make_dir_inode(std::uint32_t index, sqfs_u32 xattr) {
+    const SourceNode& dir = tree_.nodes[index];
+    int ret = sqfs_dir_writer_begin(dirwr_.get(), 0);
+    for (std::uint32_t c : dir.children) {
+        if (ret) break;
+        const SourceNode& target = tree_.nodes[tree_.nodes[c].owner];
+        // Entries point at the inode's owner; its inode is already written
+        // because the numbering puts every directory after its entries.
+        ret = sqfs_dir_writer_add_entry(dirwr_.get(), tree_.nodes[c].name.c_str(), target.inode_num,
+                                        refs_[target.owner], static_cast<sqfs_u16>(target.mode));
+    }
+    if (!ret) ret = sqfs_dir_writer_end(dirwr_.get());
+    if (ret) return library_error("directory " + dir.path, ret);
+    // mksquashfs gives the root's ".." the number inode_count + 1; the kernel
+    // reports it as d_ino of "..", where 0 would read as an empty slot.
+    std::uint32_t parent = index == 0 ? static_cast<std::uint32_t>(tree_.inode_order.size()) + 1
+                                      : tree_.nodes[dir.parent].inode_num;
+    InodePtr inode(sqfs_dir_writer_create_inode(dirwr_.get(), 0, xattr, parent));
+    if (!inode) return library_error("directory " + dir.path, SQFS_ERROR_ALLOC);
+    const std::uint32_t nlink = 2 + dir.subdirs;  // ".", the parent's entry, each child's ".."
+    if (inode->base.type == SQFS_INODE_DIR)
+        inode->data.dir.nlink = nlink;
+    else
+        inode->data.dir_ext.nlink = nlink;
+    return inode;
+}
+
+InodePtr ImageWriter::make_other_inode(const SourceNode& node) {
+    InodePtr inode = sqfs_util::alloc_inode(S_ISLNK(node.mode) ? node.link_target.size() : 0);
+    if (!inode) return inode;
+    switch (node.mode & S_IFMT) {
+        case S_IFLNK:
+            inode->base.type = SQFS_INODE_SLINK;
+            inode->data.slink.nlink = node.nlink;
+            inode->data.slink.target_size = static_cast<sqfs_u32>(node.link_target.size());
+            std::memcpy(inode->extra, node.link_target.data(), node.link_target.size());
+            break;
+        case S_IFCHR:
+        case S_IFBLK:
+            inode->base.type = S_ISCHR(node.mode) ? SQFS_INODE_CDEV : SQFS_INODE_BDEV;
+            inode->data.dev.nlink = node.nlink;
+            inode->data.dev.devno = sqfs_util::encode_dev(node.rdev_major, node.rdev_minor);
+            break;
+        default:  // FIFO or socket
+            inode->base.type = S_ISFIFO(node.mode) ? SQFS_INODE_FIFO : SQFS_INODE_SOCKET;
+            inode->data.ipc.nlink = node.nlink;
+            break;
+    }
+    return inode;
+}
+
+Status ImageWriter::write_inodes() {
+    refs_.assign(tree_.nodes.size(), 0);
+    super_.inode_table_start = file_->get_size(file_.get());
+    for (std::uint32_t index : tree_.inode_order) {
+        const SourceNode& node = tree_.nodes[index];
+        auto xattr = xattr_index(node);
+        if (!xattr) return xattr.error();
+        InodePtr inode;
+        if (S_ISDIR(node.mode)) {
+            auto dir = make_dir_inode(index, *xattr);
+            if (!dir) return dir.error();
+            inode = std::move(*dir);
+        } else if (S_ISREG(node.mode)) {
+            inode.reset(std::exchange(inodes_.slot[index], nullptr));
+            if (!inode) return fail(Errc::io, node.path + ": block processor produced no inode");
+            // The basic file inode has no link count; more than one name
+            // needs the extended type (as gensquashfs does).
+            if (node.nlink > 1) {
+                sqfs_inode_make_extended(inode.get());
+                inode->data.file_ext.nlink = node.nlink;
+            }
+        } else {
+            inode = make_other_inode(node);
+            if (!inode) return library_error("inode of " + node.path, SQFS_ERROR_ALLOC);
+        }
+        inode->base.mode = static_cast<sqfs_u16>(node.mode);
+        inode->base.mod_time = clamp_time(node.mtime);
+        inode->base.inode_number = node.inode_num;
+        int ret = sqfs_inode_set_xattr_index(inode.get(), *xattr);
+        if (!ret) ret = sqfs_id_table_id_to_index(idtbl_.get(), node.uid, &inode->base.uid_idx);
+        if (!ret) ret = sqfs_id_table_id_to_index(idtbl_.get(), node.gid, &inode->base.gid_idx);
+        if (ret) return library_error("inode of " + node.path, ret);
+        sqfs_u64 block = 0;
+        sqfs_u32 offset = 0;
+        sqfs_meta_writer_get_position(im_.get(), &block, &offset);
+        refs_[index] = (block << 16) | offset;
+        if ((ret = sqfs_meta_writer_write_inode(im_.get(), inode.get())))
+            return library_error("writing inode of " + node.path + " to " + out_, ret);
+    }
+    int ret = sqfs_meta_writer_flush(im_.get());
+    if (!ret) ret = sqfs_meta_writer_flush(dm_.get());
+    if (ret) return library_error("writing inode table to " + out_, ret);
+    super_.root_inode_ref = refs_[0];
+    super_.directory_table_start = file_->get_size(file_.get());
+    if ((ret = sqfs_meta_write_write_to_file(dm_.get()))) return library_error("writing directory table to " + out_, ret);
+    return {};
+}
+
+Status ImageWriter::write_tables() {
+    super_.inode_count = static_cast<sqfs_u32>(tree_.inode_order.size());
+    int ret = sqfs_frag_table_write(fragtbl_.get(), file_.get(), &super_, cmp_.get());
+    if (ret) return library_error("writing fragment table to " + out_, ret);
+    if (opts_.exportable) {
+        // The dir writer saw every entry's inode number and reference; only
+        // the root, which no directory lists, is passed in.
+        ret = sqfs_dir_writer_write_export_table(dirwr_.get(), file_.get(), cmp_.get(), tree_.nodes[0].inode_num,
+                                                 refs_[0], &super_);
+        if (ret) return library_error("writing export table to " + out_, ret);
+    }
+    if ((ret = sqfs_id_table_write(idtbl_.get(), file_.get(), &super_, cmp_.get())))
+        return library_error("writing id table to " + out_, ret);
+    // With no xattrs at all this sets SQFS_FLAG_NO_XATTRS and writes nothing.
+    if ((ret = sqfs_xattr_writer_flush(xwr_.get(), file_.get(), &super_, cmp_.get())))
+        return library_error("writing xattr table to " + out_, ret);
+    super_.bytes_used = file_->get_size(file_.get());
+    if ((ret = sqfs_super_write(&super_, file_.get()))) return library_error("updating superblock of " + out_, ret);
+    // mksquashfs pads the image to a multiple of 4 KiB so that it can be used
+    // on block devices (loop, dm-verity) directly; bytes_used excludes the pad.
+    const std::uint64_t pad = (SQFS_DEVBLK_SIZE - super_.bytes_used % SQFS_DEVBLK_SIZE) % SQFS_DEVBLK_SIZE;
+    if (pad) {
+        std::vector<char> zeros(pad, 0);
+        if ((ret = file_->write_at(file_.get(), super_.bytes_used, zeros.data(), zeros.size())))
+            return library_error("padding " + out_, ret);
+    }
+    stats_.bytes_out = file_->get_size(file_.get());
+    return {};
+}
+
+Result<SquashfsStats> ImageWriter::run(const std::string& src, const std::string& out) {
+    out_ = out;
+    PIB_TRY(check_options(opts_));
+    // Fail on a bad source before touching the output.
+    struct stat src_st {};
+    if (::stat(src.c_str(), &src_st) != 0)
+        return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_message("stat " + src));
+    if (!S_ISDIR(src_st.st_mode)) return fail(Errc::invalid, src + ": not a directory");
+
+    struct stat out_st {};
+    PIB_TRY(open_output(out, out_st));
+    auto start = std::chrono::steady_clock::now();
+    // The image may be written inside the tree it packs; never pack it into itself.
+    squashfs_detail::Exclude exclude{out_st.st_dev, out_st.st_ino, true};
+    auto tree = squashfs_detail::scan_source(src, exclude, log_);
+    if (!tree) return tree.error();
+    tree_ = std::move(*tree);
+    stats_.warnings = std::move(tree_.warnings);
+    log_.event(Level::debug, "squashfs", "scan_done").kv("src", src).kv("inodes", tree_.inode_order.size())
+        .kv("files", tree_.file_count).kv("bytes", tree_.file_bytes);
+
+    prog_.files_total = tree_.file_count;
+    prog_.bytes_total = tree_.file_bytes;
+    PIB_TRY(create_pipeline());
+    PIB_TRY(write_data());
+    PIB_TRY(write_inodes());
+    PIB_TRY(write_tables());
+    report(true);
+
+    for (std::uint32_t index : tree_.inode_order) {
+        const auto mode = tree_.nodes[index].mode;
+        ++stats_.inodes;
+        if (S_ISREG(mode)) ++stats_.files;
+        else if (S_ISDIR(mode)) ++stats_.directories;
+        else if (S_ISLNK(mode)) ++stats_.symlinks;
+        else if (S_ISCHR(mode) || S_ISBLK(mode)) ++stats_.devices;
+        else ++stats_.other;
+    }
+    stats_.hard_links = tree_.hard_links;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    log_.event(Level::info, "squashfs", "image_written").kv("out", out).kv("inodes", stats_.inodes)
+        .kv("bytes_in", stats_.bytes_in).kv("bytes_out", stats_.bytes_out)
+        .kv("warnings", static_cast<std::uint64_t>(stats_.warnings.size())).kv("ms", static_cast<std::int64_t>(ms));
+    return stats_;
+}
+
+}  // namespace
+
+Result<SquashfsStats> write_squashfs(const std::filesystem::path& src, const std::filesystem::path& out,
+                                     const SquashfsOptions& opts, const Logger& log,
+                                     const SquashfsProgressFn& progress) {
+    bool remove = false;
+    Result<SquashfsStats> result = fail(Errc::io, "unreachable");
+    {
+        ImageWriter writer(opts, log, progress);
+        result = writer.run(src.string(), out.string());
+        remove = !result.ok() && writer.remove_on_error();
+    }  // every libsquashfs object and the output fd are gone here
+    if (remove) {
+        ::unlink(out.c_str());
+        log.event(Level::warn, "squashfs", "output_removed").kv("out", out.string()).kv("error", result.error().message);
+    }
+    return result;
+}
+
+}  // namespace pib

@@ -34,6 +34,11 @@ struct BuildContext {
     Status run_in_root(std::vector<std::string> argv, const std::string& what) const;
 };
 
+/// "amd64" or "arm64" (or the kernel's name for anything else).
+std::string host_arch();
+/// Makes sure programs of `arch` can run here (qemu-user through binfmt_misc).
+Status ensure_binfmt(Arch arch, const Logger& log);
+
 Status fetch_base(BuildContext& ctx);
 Status apply_steps(BuildContext& ctx);
 Status sanitize_root(BuildContext& ctx);

@@ -235,8 +235,9 @@ std::optional<std::vector<std::optional<Value>>> Reader::entries(const Value& v,
     std::map<std::string, int> seen;  // key -> 1-based line of its first occurrence
     std::optional<std::size_t> chosen;
     for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-        const YAML::Node& key = it->first;
-        Value entry{it->second, child_path(v.path, key.IsScalar() ? key.Scalar() : "?"), key.Mark()};
+        // Copies: yaml-cpp's iterator hands out a temporary pair proxy.
+        const YAML::Node key = it->first;
+        Value entry{YAML::Node(it->second), child_path(v.path, key.IsScalar() ? key.Scalar() : "?"), key.Mark()};
         if (!key.IsScalar()) {
             error_at_key(entry, "keys must be strings");
             continue;

@@ -12,8 +12,6 @@
 
 namespace pib {
 
-namespace {
-
 std::string host_arch() {
     utsname u{};
     ::uname(&u);
@@ -28,6 +26,7 @@ std::string host_arch() {
 // qemu-user-static registers with the F (fix-binary) flag, so nothing has to
 // be copied into the chroot.
 Status ensure_binfmt(Arch arch, const Logger& log) {
+    // (declared in build_context.hpp; also needed by chroot steps on imported images)
     if (arch_name(arch) == host_arch()) return {};
     const std::string qemu = arch == Arch::arm64 ? "qemu-aarch64" : "qemu-x86_64";
     const std::filesystem::path entry = "/proc/sys/fs/binfmt_misc/" + qemu;
@@ -48,6 +47,8 @@ Status ensure_binfmt(Arch arch, const Logger& log) {
                     "and binfmt-support (apt-get install qemu-user-static binfmt-support), and "
                     "make sure /proc/sys/fs/binfmt_misc is mounted");
 }
+
+namespace {
 
 std::string join(const std::vector<std::string>& v, char sep) {
     std::string s;

@@ -119,7 +119,30 @@ Status install_step(BuildContext& ctx, const InstallStep& in) {
     return ctx.run_in_root(argv, "install");
 }
 
+// Masking is one symlink to /dev/null in /etc/systemd/system, exactly what
+// `systemctl mask` writes; done here so that it needs no systemctl (or
+// emulation) and works for units the image may not have.
+Status mask_units(BuildContext& ctx, const UnitsStep& u) {
+    for (const auto& unit : u.units) {
+        auto link = resolve_in_root(ctx.root, "/etc/systemd/system/" + unit, true);
+        if (!link) return link.error();
+        std::error_code ec;
+        auto st = std::filesystem::symlink_status(*link, ec);
+        if (std::filesystem::is_symlink(st)) {
+            std::filesystem::remove(*link, ec);
+        } else if (std::filesystem::exists(st)) {
+            return fail(Errc::exists, "cannot mask " + unit + ": /etc/systemd/system/" + unit +
+                                          " is a unit file of the image, not a link");
+        }
+        std::filesystem::create_symlink("/dev/null", *link, ec);
+        if (ec) return fail(Errc::io, "mask " + unit + ": " + ec.message());
+        ctx.log.event(Level::info, "build", "unit_masked").kv("unit", unit);
+    }
+    return {};
+}
+
 Status units_step(BuildContext& ctx, const UnitsStep& u) {
+    if (u.action == UnitsStep::Action::mask) return mask_units(ctx, u);
     const char* verb = u.action == UnitsStep::Action::enable    ? "enable"
                        : u.action == UnitsStep::Action::disable ? "disable"
                                                                  : "mask";
@@ -171,9 +194,9 @@ Status run_step(BuildContext& ctx, const Step& step) {
 }
 
 bool needs_chroot(const Step& step) {
+    if (const auto* u = std::get_if<UnitsStep>(&step.kind)) return u->action != UnitsStep::Action::mask;
     return std::holds_alternative<InstallStep>(step.kind) || std::holds_alternative<RunStep>(step.kind) ||
-           std::holds_alternative<UnitsStep>(step.kind) || std::holds_alternative<GroupStep>(step.kind) ||
-           std::holds_alternative<UserStep>(step.kind);
+           std::holds_alternative<GroupStep>(step.kind) || std::holds_alternative<UserStep>(step.kind);
 }
 
 // While steps run: no service may start inside the chroot (policy-rc.d, the
@@ -218,7 +241,10 @@ Status apply_steps(BuildContext& ctx) {
     bool chroot_needed = false;
     for (const auto& s : ctx.recipe.steps) chroot_needed |= needs_chroot(s);
     ChrootGuard guard{ctx, {}, {}, {}};
-    if (chroot_needed) PIB_TRY(guard.enter());
+    if (chroot_needed) {
+        PIB_TRY(ensure_binfmt(ctx.recipe.arch, ctx.log));
+        PIB_TRY(guard.enter());
+    }
     int n = 0;
     for (const auto& step : ctx.recipe.steps) {
         ++n;

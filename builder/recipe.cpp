@@ -1,7 +1,11 @@
-// Entry points: YAML text -> validated Recipe, or every problem found.
+// Entry points: YAML text -> validated Recipe, or every problem found; and the
+// key reference of docs/recipe.md rendered from the key tables
+// (tests/recipe/recipe_docs_test.cpp fails when the checked-in docs differ).
 #include "builder/recipe.hpp"
 
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 
 #include "builder/recipe_schema.hpp"
 #include "common/fs.hpp"
@@ -11,17 +15,22 @@ namespace pib {
 
 const char* arch_name(Arch a) {
     switch (a) {
-        case Arch::amd64: return "amd64";
-        case Arch::arm64: return "arm64";
+        case Arch::amd64:
+            return "amd64";
+        case Arch::arm64:
+            return "arm64";
     }
     return "?";
 }
 
 const char* board_name(Board b) {
     switch (b) {
-        case Board::pc: return "pc";
-        case Board::rpi4: return "rpi4";
-        case Board::rpi5: return "rpi5";
+        case Board::pc:
+            return "pc";
+        case Board::rpi4:
+            return "rpi4";
+        case Board::rpi5:
+            return "rpi5";
     }
     return "?";
 }
@@ -49,12 +58,14 @@ Result<Recipe> parse_recipe(std::string_view text, const std::filesystem::path& 
         return refused(name, 1);
     }
     if (docs.empty() || docs[0].IsNull()) {
-        diags.add(name, 1, 1, "the recipe is empty (expected a map with name, version, arch, board and base)");
+        diags.add(name, 1, 1,
+                  "the recipe is empty (expected a map with name, version, arch, board and base)");
         return refused(name, 1);
     }
     if (docs.size() > 1) {
         const YAML::Mark m = docs[1].Mark();
-        diags.add(name, m.line + 1, m.column + 1, "a recipe is a single YAML document; remove the second");
+        diags.add(name, m.line + 1, m.column + 1,
+                  "a recipe is a single YAML document; remove the second");
         return refused(name, 1);
     }
 
@@ -86,6 +97,59 @@ Result<Recipe> load_recipe(const std::filesystem::path& file, Diagnostics& diags
         return text.error();
     }
     return parse_recipe(*text, file, diags, ctx);
+}
+
+// ---- docs ----------------------------------------------------------------
+namespace {
+
+// A table cell: pipes would end the cell, line breaks the row.
+std::string cell(std::string_view text) {
+    std::string s;
+    for (char c : text) {
+        if (c == '|')
+            s += "\\|";
+        else if (c == '\n')
+            s += ' ';
+        else
+            s += c;
+    }
+    return s;
+}
+
+std::string code(std::string_view text) { return "`" + cell(text) + "`"; }
+
+std::string default_cell(const recipe::KeyDoc& k) {
+    if (k.required) return "**required**";
+    if (!k.default_yaml.empty()) return code(k.default_yaml);
+    if (!k.default_note.empty()) return cell(k.default_note);
+    return "none";
+}
+
+}  // namespace
+
+std::string recipe_reference_markdown() {
+    std::vector<recipe::MapDoc> maps = recipe::recipe_maps();
+    std::vector<recipe::MapDoc> steps = recipe::step_maps();
+    // Steps come after the top level and base, before boot, as in a recipe.
+    auto boot =
+        std::find_if(maps.begin(), maps.end(), [](const auto& m) { return m.path == "boot"; });
+    maps.insert(boot, steps.begin(), steps.end());
+
+    std::string out;
+    for (const auto& m : maps) {
+        out += "### " + (m.path.empty() ? std::string("Top level") : code(m.path)) + "\n\n";
+        if (!m.doc.empty()) out += std::string(m.doc) + "\n";
+        if (m.one_of) out += "Exactly one of these keys is given.\n";
+        if (!m.doc.empty() || m.one_of) out += "\n";
+        out += "| key | type | default | meaning | example |\n";
+        out += "|-----|------|---------|---------|---------|\n";
+        for (const auto& k : m.keys) {
+            out += "| " + code(k.name) + " | " + cell(k.type) + " | " + default_cell(k) + " | " +
+                   cell(k.doc) + " | " + code(k.example) + " |\n";
+        }
+        out += "\n";
+    }
+    return out;
 }
 
 }  // namespace pib

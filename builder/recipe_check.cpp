@@ -30,9 +30,10 @@ void check_board(Reader& r, const Recipe& rec) {
                 board + " needs arch arm64 (arch is " + arch_name(rec.arch) + ")");
     }
     if (rec.board == Board::pc) {
-        const std::pair<const char*, bool> pi_only[] = {{"boot.firmware", true},
-                                                        {"boot.config_txt", !rec.boot.config_txt.empty()},
-                                                        {"boot.dtbs", !rec.boot.dtbs.empty()}};
+        const std::pair<const char*, bool> pi_only[] = {
+            {"boot.firmware", true},
+            {"boot.config_txt", !rec.boot.config_txt.empty()},
+            {"boot.dtbs", !rec.boot.dtbs.empty()}};
         for (const auto& [path, used] : pi_only) {
             if (const Where* w = r.where(path); w && used)
                 r.error(w->key, path, "only Raspberry Pi boards use this (board is pc)");
@@ -72,11 +73,13 @@ void check_firmware(Reader& r, Recipe& rec) {
     if (dir && from) {
         r.error(from->key, "boot.firmware.from", "give dir or from, not both");
     } else if (!dir && !from) {
-        r.error(r.where("boot.firmware")->value, "boot.firmware", "needs dir (a host directory) or from: image");
+        r.error(r.where("boot.firmware")->value, "boot.firmware",
+                "needs dir (a host directory) or from: image");
     } else if (from && r.clean("boot.firmware.from") && r.clean("base") &&
                !std::holds_alternative<ImageBase>(rec.base)) {
         r.error(from->key, "boot.firmware.from",
-                std::string("'image' needs an image base (base is ") + kBaseKinds[rec.base.index()] + ")");
+                std::string("'image' needs an image base (base is ") +
+                    kBaseKinds[rec.base.index()] + ")");
     }
     const bool defaulted = !r.where("boot.firmware.files");
     if (defaulted) fw.files = default_firmware_files(rec.board);

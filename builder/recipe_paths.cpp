@@ -12,7 +12,8 @@ namespace {
 bool valid_var_name(std::string_view name) {
     if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
     for (char c : name) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok) return false;
     }
     return true;
@@ -24,8 +25,8 @@ std::string_view url_scheme(std::string_view text) {
     if (end == std::string_view::npos || end == 0) return {};
     std::string_view scheme = text.substr(0, end);
     for (char c : scheme) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-                  c == '.' || c == '-';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '+' || c == '.' || c == '-';
         if (!ok) return {};
     }
     return scheme;
@@ -44,13 +45,16 @@ std::optional<std::string> Reader::expand(const Value& v, std::string_view text)
         std::size_t close = text.find('}', i + 2);
         std::string name(text.substr(i + 2, close == std::string_view::npos ? 0 : close - i - 2));
         if (close == std::string_view::npos || !valid_var_name(name)) {
-            error(pos_of_text(v, text.substr(i, close == std::string_view::npos ? 2 : close - i + 1)), v.path,
-                  "malformed variable reference: write ${NAME} with NAME of A-Z a-z 0-9 _");
+            error(
+                pos_of_text(v, text.substr(i, close == std::string_view::npos ? 2 : close - i + 1)),
+                v.path, "malformed variable reference: write ${NAME} with NAME of A-Z a-z 0-9 _");
             return std::nullopt;
         }
         std::optional<std::string> value;
-        if (auto it = ctx_.env.find(name); it != ctx_.env.end()) value = it->second;
-        else if (const char* env = ctx_.use_process_env ? std::getenv(name.c_str()) : nullptr) value = env;
+        if (auto it = ctx_.env.find(name); it != ctx_.env.end())
+            value = it->second;
+        else if (const char* env = ctx_.use_process_env ? std::getenv(name.c_str()) : nullptr)
+            value = env;
         if (!value || value->empty()) {
             error(pos_of_text(v, "${" + name + "}"), v.path,
                   "environment variable " + name + (value ? " is empty" : " is not set"));
@@ -82,7 +86,8 @@ std::optional<Source> Reader::host_source(const Value& v, Kind kind, bool url_ok
             return std::nullopt;
         }
         if (scheme != "http" && scheme != "https") {
-            error(v, "unsupported URL scheme '" + std::string(scheme) + "' (use http:// or https://)");
+            error(v,
+                  "unsupported URL scheme '" + std::string(scheme) + "' (use http:// or https://)");
             return std::nullopt;
         }
         src.location = *expanded;

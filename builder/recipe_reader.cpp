@@ -43,10 +43,14 @@ std::string quote_value(std::string_view text) {
             s += "...";
             break;
         }
-        if (c == '\n') s += "\\n";
-        else if (c == '\t') s += "\\t";
-        else if (static_cast<unsigned char>(c) < 0x20) s += '?';
-        else s += c;
+        if (c == '\n')
+            s += "\\n";
+        else if (c == '\t')
+            s += "\\t";
+        else if (static_cast<unsigned char>(c) < 0x20)
+            s += '?';
+        else
+            s += c;
     }
     return s + "'";
 }
@@ -83,7 +87,8 @@ Reader::Reader(std::string_view text, std::string file, std::filesystem::path re
 }
 
 SourcePos Reader::value_pos(const Value& v) const {
-    if ((v.node.IsNull() || v.node.Mark().is_null()) && !v.key_mark.is_null()) return pos(v.key_mark);
+    if ((v.node.IsNull() || v.node.Mark().is_null()) && !v.key_mark.is_null())
+        return pos(v.key_mark);
     return v.node.Mark().is_null() ? SourcePos{} : pos(v.node.Mark());
 }
 
@@ -99,7 +104,8 @@ SourcePos Reader::pos_of_text(const Value& v, std::string_view needle) const {
 }
 
 void Reader::error(SourcePos p, std::string_view path, std::string_view message) {
-    std::string m = path.empty() ? std::string(message) : std::string(path) + ": " + std::string(message);
+    std::string m =
+        path.empty() ? std::string(message) : std::string(path) + ": " + std::string(message);
     diags_.push_back(Diagnostic{file_, p.line, p.col, std::move(m)});
     error_paths_.emplace_back(path);
 }
@@ -111,10 +117,18 @@ void Reader::error_at_key(const Value& v, std::string_view message) {
 void Reader::type_error(const Value& v, std::string_view what) {
     std::string got;
     switch (v.node.Type()) {
-        case YAML::NodeType::Map: got = "a map"; break;
-        case YAML::NodeType::Sequence: got = "a list"; break;
-        case YAML::NodeType::Scalar: got = quote_value(v.node.Scalar()); break;
-        default: got = "nothing"; break;
+        case YAML::NodeType::Map:
+            got = "a map";
+            break;
+        case YAML::NodeType::Sequence:
+            got = "a list";
+            break;
+        case YAML::NodeType::Scalar:
+            got = quote_value(v.node.Scalar());
+            break;
+        default:
+            got = "nothing";
+            break;
     }
     error(v, "expected " + std::string(what) + ", got " + got);
 }
@@ -134,7 +148,8 @@ const Where* Reader::where(const std::string& path) const {
 bool Reader::clean(const std::string& path) const {
     if (!where(path)) return false;
     return std::none_of(error_paths_.begin(), error_paths_.end(), [&](const std::string& e) {
-        return e.starts_with(path) && (e.size() == path.size() || e[path.size()] == '.' || e[path.size()] == '[');
+        return e.starts_with(path) &&
+               (e.size() == path.size() || e[path.size()] == '.' || e[path.size()] == '[');
     });
 }
 
@@ -159,8 +174,8 @@ std::optional<std::int64_t> Reader::integer(const Value& v, std::int64_t min, st
     std::int64_t n = 0;
     const char* first = text.data() + (text.starts_with('+') ? 1 : 0);
     auto [end, ec] = std::from_chars(first, text.data() + text.size(), n);
-    if (!v.node.IsScalar() || !is_plain(v.node) || text.empty() || end != text.data() + text.size() ||
-        ec == std::errc::invalid_argument) {
+    if (!v.node.IsScalar() || !is_plain(v.node) || text.empty() ||
+        end != text.data() + text.size() || ec == std::errc::invalid_argument) {
         type_error(v, "an integer");
         return std::nullopt;
     }
@@ -183,7 +198,8 @@ std::optional<bool> Reader::boolean(const Value& v) {
     return std::nullopt;
 }
 
-std::optional<std::string> Reader::choice(const Value& v, std::span<const std::string_view> allowed) {
+std::optional<std::string> Reader::choice(const Value& v,
+                                          std::span<const std::string_view> allowed) {
     auto s = string(v);
     if (!s) return std::nullopt;
     if (std::find(allowed.begin(), allowed.end(), *s) != allowed.end()) return s;
@@ -237,14 +253,16 @@ std::optional<std::vector<std::optional<Value>>> Reader::entries(const Value& v,
     for (auto it = v.node.begin(); it != v.node.end(); ++it) {
         // Copies: yaml-cpp's iterator hands out a temporary pair proxy.
         const YAML::Node key = it->first;
-        Value entry{YAML::Node(it->second), child_path(v.path, key.IsScalar() ? key.Scalar() : "?"), key.Mark()};
+        Value entry{YAML::Node(it->second), child_path(v.path, key.IsScalar() ? key.Scalar() : "?"),
+                    key.Mark()};
         if (!key.IsScalar()) {
             error_at_key(entry, "keys must be strings");
             continue;
         }
         auto [first, fresh] = seen.emplace(key.Scalar(), pos(key.Mark()).line);
         if (!fresh) {
-            error_at_key(entry, "duplicate key (first given at line " + std::to_string(first->second) + ")");
+            error_at_key(
+                entry, "duplicate key (first given at line " + std::to_string(first->second) + ")");
             continue;
         }
         auto at = std::find(names.begin(), names.end(), key.Scalar());

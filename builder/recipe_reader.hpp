@@ -34,7 +34,7 @@ using Check = std::string (*)(std::string_view);
 /// One key of a map, as the parser accepts it and docs/recipe.md documents it.
 struct KeyDoc {
     std::string_view name;
-    std::string_view type;          ///< as shown in the docs
+    std::string_view type;  ///< as shown in the docs
     bool required = false;
     std::string_view default_yaml;  ///< applied (as YAML) when the key is absent; "" = none
     std::string_view default_note;  ///< the default in words, when it is computed
@@ -56,7 +56,7 @@ std::optional<std::string_view> closest(std::string_view word,
                                         std::span<const std::string_view> candidates);
 
 class Reader {
-public:
+  public:
     Reader(std::string_view text, std::string file, std::filesystem::path recipe_dir,
            const RecipeContext& ctx);
 
@@ -108,7 +108,7 @@ public:
     /// `${VAR}` expansion from ctx.env, then the process environment.
     std::optional<std::string> expand(const Value& v, std::string_view text);
 
-private:
+  private:
     std::vector<std::string_view> lines_;
     std::string file_;
     std::filesystem::path dir_;

@@ -29,8 +29,10 @@ bool read_map(Reader& r, const Value& v, const Key<T> (&keys)[N], T& out, bool o
     auto found = r.entries(v, docs, one_of);
     if (!found) return false;
     for (std::size_t i = 0; i < N; ++i) {
-        if ((*found)[i]) keys[i].read(r, *(*found)[i], out);
-        else if (!keys[i].doc.default_yaml.empty()) keys[i].read(r, r.default_value(v, keys[i].doc), out);
+        if ((*found)[i])
+            keys[i].read(r, *(*found)[i], out);
+        else if (!keys[i].doc.default_yaml.empty())
+            keys[i].read(r, r.default_value(v, keys[i].doc), out);
     }
     return true;
 }
@@ -44,7 +46,8 @@ struct MapDoc {
 };
 
 template <class T, std::size_t N>
-MapDoc map_doc(std::string path, std::string_view doc, const Key<T> (&keys)[N], bool one_of = false) {
+MapDoc map_doc(std::string path, std::string_view doc, const Key<T> (&keys)[N],
+               bool one_of = false) {
     MapDoc m{std::move(path), doc, one_of, {}};
     for (const auto& k : keys) m.keys.push_back(k.doc);
     return m;

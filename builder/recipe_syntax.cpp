@@ -38,17 +38,15 @@ bool has_dotdot(std::string_view path) {
 }  // namespace
 
 std::string check_name(std::string_view s) {
-    if (s.size() <= 64 && spelled(s, lower_or_digit, [](char c) {
-            return lower_or_digit(c) || any_of(c, "._-");
-        }))
+    if (s.size() <= 64 &&
+        spelled(s, lower_or_digit, [](char c) { return lower_or_digit(c) || any_of(c, "._-"); }))
         return "";
     return "must be 1-64 of a-z 0-9 . _ - starting with a letter or digit" + got(s);
 }
 
 std::string check_version(std::string_view s) {
-    if (s.size() <= 64 && spelled(s, lower_or_digit, [](char c) {
-            return lower_or_digit(c) || any_of(c, "._-+~");
-        }))
+    if (s.size() <= 64 &&
+        spelled(s, lower_or_digit, [](char c) { return lower_or_digit(c) || any_of(c, "._-+~"); }))
         return "";
     return "must be 1-64 of a-z 0-9 . _ - + ~ starting with a letter or digit" + got(s);
 }
@@ -56,8 +54,9 @@ std::string check_version(std::string_view s) {
 std::string check_package(std::string_view s) {
     std::string_view name = s.substr(0, s.find_first_of(":=/"));
     std::string_view rest = s.substr(name.size());
-    bool ok = name.size() >= 2 &&
-              spelled(name, lower_or_digit, [](char c) { return lower_or_digit(c) || any_of(c, "+.-"); });
+    bool ok = name.size() >= 2 && spelled(name, lower_or_digit, [](char c) {
+                  return lower_or_digit(c) || any_of(c, "+.-");
+              });
     if (ok && rest.starts_with(':')) {  // multiarch qualifier, e.g. libc6:arm64
         std::string_view arch = rest.substr(1, rest.find_first_of("=/") - 1);
         ok = spelled(arch, lower_or_digit, [](char c) { return lower_or_digit(c) || c == '-'; });
@@ -67,11 +66,15 @@ std::string check_package(std::string_view s) {
         ok = (rest[0] == '=' || rest[0] == '/') &&
              spelled(rest.substr(1), alnum, [](char c) { return alnum(c) || any_of(c, ".+~:-_"); });
     }
-    return ok ? "" : "must be a Debian package name (a-z 0-9 + . -), optionally with :arch, =version or /release" + got(s);
+    return ok ? ""
+              : "must be a Debian package name (a-z 0-9 + . -), optionally with :arch, =version or "
+                "/release" +
+                    got(s);
 }
 
 std::string check_unit(std::string_view s) {
-    if (s.size() <= 255 && spelled(s, alnum, [](char c) { return alnum(c) || any_of(c, ":_.@\\-"); }))
+    if (s.size() <= 255 &&
+        spelled(s, alnum, [](char c) { return alnum(c) || any_of(c, ":_.@\\-"); }))
         return "";
     return "must be a systemd unit name like 'ssh.service'" + got(s);
 }
@@ -79,13 +82,17 @@ std::string check_unit(std::string_view s) {
 std::string check_account(std::string_view s) {
     auto first = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
     std::string_view body = s.ends_with('$') ? s.substr(0, s.size() - 1) : s;
-    if (s.size() <= 32 && spelled(body, first, [](char c) { return lower_or_digit(c) || any_of(c, "_.-"); }))
+    if (s.size() <= 32 &&
+        spelled(body, first, [](char c) { return lower_or_digit(c) || any_of(c, "_.-"); }))
         return "";
-    return "must be a user or group name (a-z 0-9 _ . -, starting with a letter or _, at most 32)" + got(s);
+    return "must be a user or group name (a-z 0-9 _ . -, starting with a letter or _, at most 32)" +
+           got(s);
 }
 
 std::string check_owner(std::string_view s) {
-    if (spelled(s, [](char c) { return c >= '0' && c <= '9'; }, [](char c) { return c >= '0' && c <= '9'; }))
+    if (spelled(
+            s, [](char c) { return c >= '0' && c <= '9'; },
+            [](char c) { return c >= '0' && c <= '9'; }))
         return s.size() <= 10 ? "" : "is not a valid numeric id" + got(s);
     return check_account(s).empty() ? "" : "must be a user or group name or a numeric id" + got(s);
 }
@@ -108,13 +115,15 @@ std::string check_remove_path(std::string_view s) {
 std::string check_initramfs(std::string_view s) { return s == "none" ? "" : check_root_path(s); }
 
 std::string check_firmware_file(std::string_view s) {
-    if (s.empty() || s.starts_with('/')) return "must be a file name relative to the firmware directory" + got(s);
+    if (s.empty() || s.starts_with('/'))
+        return "must be a file name relative to the firmware directory" + got(s);
     if (has_dotdot(s)) return "must not contain '..'" + got(s);
     return "";
 }
 
 std::string check_sha256(std::string_view s) {
-    bool ok = s.size() == 64 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+    bool ok =
+        s.size() == 64 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
     return ok ? "" : "must be 64 hexadecimal digits" + got(s);
 }
 
@@ -140,7 +149,8 @@ std::string check_script(std::string_view s) {
 
 std::string check_password_hash(std::string_view s) {
     if (s.empty() || s.find_first_of(":\n") != std::string_view::npos)
-        return "must be a crypt(3) hash without ':' or line breaks (e.g. from 'mkpasswd -m yescrypt')";
+        return "must be a crypt(3) hash without ':' or line breaks (e.g. from 'mkpasswd -m "
+               "yescrypt')";
     return "";
 }
 

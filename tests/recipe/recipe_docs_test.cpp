@@ -1,7 +1,6 @@
 // docs/recipe.md stays true: its key reference is the one rendered from the
 // key tables, and its examples are accepted by the parser.
 #include <gtest/gtest.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -90,9 +89,12 @@ TEST(RecipeDocs, EveryKeyHasATypeAMeaningAndAYamlExample) {
             const std::string where = m.path + "." + std::string(k.name);
             EXPECT_FALSE(k.type.empty()) << where;
             EXPECT_FALSE(k.doc.empty()) << where;
-            EXPECT_FALSE(k.required && !k.default_yaml.empty()) << where << ": required with a default";
+            EXPECT_FALSE(k.required && !k.default_yaml.empty())
+                << where << ": required with a default";
             EXPECT_NO_THROW(YAML::Load(std::string(k.example))) << where;
-            if (!k.default_yaml.empty()) EXPECT_NO_THROW(YAML::Load(std::string(k.default_yaml))) << where;
+            if (!k.default_yaml.empty()) {
+                EXPECT_NO_THROW(YAML::Load(std::string(k.default_yaml))) << where;
+            }
             ++keys;
         }
     }

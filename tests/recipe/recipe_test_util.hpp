@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <ostream>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,19 +16,25 @@ namespace pib {
 // Readable failure output for the model's value types (found by ADL).
 inline void PrintTo(const SourcePos& p, std::ostream* os) { *os << p.line << ':' << p.col; }
 inline void PrintTo(const Source& s, std::ostream* os) {
-    *os << "Source{" << s.location << ", sha256=" << s.sha256.value_or("-") << ", @" << s.pos.line << ':'
-        << s.pos.col << '}';
+    *os << "Source{" << s.location << ", sha256=" << s.sha256.value_or("-") << ", @" << s.pos.line
+        << ':' << s.pos.col << '}';
 }
-inline void PrintTo(const DirectoryBase& b, std::ostream* os) { *os << "directory "; PrintTo(b.source, os); }
-inline void PrintTo(const TarballBase& b, std::ostream* os) { *os << "tarball "; PrintTo(b.source, os); }
+inline void PrintTo(const DirectoryBase& b, std::ostream* os) {
+    *os << "directory ";
+    PrintTo(b.source, os);
+}
+inline void PrintTo(const TarballBase& b, std::ostream* os) {
+    *os << "tarball ";
+    PrintTo(b.source, os);
+}
 inline void PrintTo(const ImageBase& b, std::ostream* os) {
     *os << "image ";
     PrintTo(b.source, os);
     *os << " boot=" << b.boot_partition.value_or(0) << " root=" << b.root_partition.value_or(0);
 }
 inline void PrintTo(const DebianBase& b, std::ostream* os) {
-    *os << "debian " << b.suite << ' ' << b.variant << ' ' << b.mirror << ' ' << ::testing::PrintToString(b.components)
-        << ' ' << ::testing::PrintToString(b.packages);
+    *os << "debian " << b.suite << ' ' << b.variant << ' ' << b.mirror << ' '
+        << ::testing::PrintToString(b.components) << ' ' << ::testing::PrintToString(b.packages);
 }
 
 }  // namespace pib
@@ -70,7 +76,8 @@ inline Recipe parse_ok(const std::string& text, const std::filesystem::path& fil
 }
 
 /// The diagnostics of text that must be refused.
-inline std::vector<std::string> errors(const std::string& text, const std::filesystem::path& file = "recipe.yaml",
+inline std::vector<std::string> errors(const std::string& text,
+                                       const std::filesystem::path& file = "recipe.yaml",
                                        const RecipeContext& ctx = context()) {
     Parsed p = parse(text, file, ctx);
     EXPECT_FALSE(p.recipe.has_value());
@@ -78,6 +85,7 @@ inline std::vector<std::string> errors(const std::string& text, const std::files
 }
 
 /// The first lines of a valid pc recipe (5 lines; tests append from line 6).
-inline const std::string kPcHead = "name: demo\nversion: \"1\"\narch: amd64\nboard: pc\nbase: {directory: /}\n";
+inline const std::string kPcHead =
+    "name: demo\nversion: \"1\"\narch: amd64\nboard: pc\nbase: {directory: /}\n";
 
 }  // namespace pib::test

@@ -266,9 +266,10 @@ TEST(RecipeErrors, ValuesOutOfRangeOrMisspelled) {
 }
 
 TEST(RecipeErrors, ScriptsAndCommandLines) {
-    EXPECT_EQ(errors(kPcHead + "steps: [{run: \"  \"}]\nboot:\n  cmdline: |\n    quiet\n    splash\n"),
-              (Lines{"recipe.yaml:6:15: steps[0].run: must not be empty",
-                     "recipe.yaml:8:12: boot.cmdline: must be a single line"}));
+    EXPECT_EQ(
+        errors(kPcHead + "steps: [{run: \"  \"}]\nboot:\n  cmdline: |\n    quiet\n    splash\n"),
+        (Lines{"recipe.yaml:6:15: steps[0].run: must not be empty",
+               "recipe.yaml:8:12: boot.cmdline: must be a single line"}));
     // A folded block's trailing line break is dropped rather than refused.
     EXPECT_EQ(parse_ok(kPcHead + "boot:\n  cmdline: >\n    console=tty1\n    quiet\n").boot.cmdline,
               "console=tty1 quiet");

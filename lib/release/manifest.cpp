@@ -180,6 +180,31 @@ std::vector<std::string> manifest_problems(const Manifest& m) {
     auto bad = [&](const std::string& field, const std::string& what) {
         problems.push_back(field + ": " + what);
     };
+    // to_json() would replace invalid UTF-8, signing other text than the caller holds.
+    auto utf8 = [&](const std::string& field, const json& v) {
+        try {
+            (void)v.dump();
+        } catch (const json::type_error&) {
+            bad(field, "not valid UTF-8");
+        }
+    };
+    for (const auto& [field, v] : {std::pair<const char*, const std::string&>{"name", m.name},
+                                   {"version", m.version},
+                                   {"arch", m.arch},
+                                   {"board", m.board},
+                                   {"description", m.description},
+                                   {"tool_version", m.tool_version}}) {
+        utf8(field, v);
+    }
+    for (std::size_t i = 0; i < m.inputs.size(); ++i) {
+        utf8("inputs[" + std::to_string(i) + "].ref", m.inputs[i].ref);
+        utf8("inputs[" + std::to_string(i) + "].kind", m.inputs[i].kind);
+    }
+    for (std::size_t i = 0; i < m.artifacts.size(); ++i) {
+        utf8("artifacts[" + std::to_string(i) + "].path", m.artifacts[i].path);
+    }
+    utf8("boot", m.boot);
+    utf8("root", m.root);
     if (m.format_version != kManifestFormatVersion) {
         bad("format_version", std::to_string(m.format_version) + " is not supported (expected " +
                                   std::to_string(kManifestFormatVersion) + ")");

@@ -89,6 +89,17 @@ TEST(Manifest, ValidateAcceptsSampleAndRejectsBadNames) {
     }
 }
 
+TEST(Manifest, ValidateRejectsInvalidUtf8) {
+    // to_json() would otherwise sign U+FFFD instead of what the caller holds.
+    Manifest m = test::sample_manifest();
+    m.description = "bad \xff byte";
+    m.boot["cmdline"] = "also \xc3";
+    auto st = m.validate();
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("description: not valid UTF-8"), std::string::npos);
+    EXPECT_NE(st.error().message.find("boot: not valid UTF-8"), std::string::npos);
+}
+
 // ---- strict parsing -------------------------------------------------------
 
 struct BadCase {

@@ -18,19 +18,25 @@ namespace pib {
 
 namespace {
 
-// Formats libguestfs would misread as raw bytes; FORMAT "raw" is forced because
+// Files libguestfs would misread as raw bytes; FORMAT "raw" is forced because
 // format probing of untrusted images is a known hole (CVE-2010-3851).
+// Raspberry Pi OS ships its images xz-compressed (and once as zip).
 struct ForeignFormat {
-    std::size_t offset;
     std::string_view magic;
-    const char* name;
+    const char* what;
+    const char* hint;
 };
 constexpr ForeignFormat kForeign[] = {
-    {0, "QFI\xfb", "qcow2"},
-    {0, "KDMV", "vmdk"},
-    {0, "vhdxfile", "vhdx"},
-    {0, "conectix", "vhd"},
-    {0, "<<< Oracle VM VirtualBox Disk Image >>>", "vdi"},
+    {"QFI\xfb", "a qcow2 image", "convert it with `qemu-img convert -O raw`"},
+    {"KDMV", "a vmdk image", "convert it with `qemu-img convert -O raw`"},
+    {"vhdxfile", "a vhdx image", "convert it with `qemu-img convert -O raw`"},
+    {"conectix", "a vhd image", "convert it with `qemu-img convert -O raw`"},
+    {"<<< Oracle VM VirtualBox Disk Image >>>", "a vdi image", "convert it with `qemu-img convert -O raw`"},
+    {"\xfd" "7zXZ", "xz-compressed", "decompress it first (unxz)"},
+    {"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"},
+    {"\x1f\x8b", "gzip-compressed", "decompress it first (gunzip)"},
+    {"BZh", "bzip2-compressed", "decompress it first (bunzip2)"},
+    {"PK\x03\x04", "a zip archive", "extract the image from it first (unzip)"},
 };
 
 // Checks without launching the appliance (~13 s) that this can be a raw disk
@@ -49,9 +55,9 @@ Status check_raw_image(const fs::path& image) {
     if (n < 0) return fail(Errc::io, "image " + image.string() + ": read: " + std::strerror(saved));
     std::string_view head(buf, static_cast<std::size_t>(n));
     for (const auto& f : kForeign) {
-        if (head.substr(f.offset, f.magic.size()) == f.magic) {
-            return fail(Errc::unsupported, "image " + image.string() + " is " + f.name +
-                                               ", not raw; convert it with `qemu-img convert -O raw`");
+        if (head.substr(0, f.magic.size()) == f.magic) {
+            return fail(Errc::unsupported, "image " + image.string() + " is " + f.what +
+                                               ", not a raw disk image; " + f.hint);
         }
     }
     if (n < 512 || static_cast<unsigned char>(buf[510]) != 0x55 ||

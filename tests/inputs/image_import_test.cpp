@@ -184,7 +184,15 @@ TEST(ImportImageFile, NotARawDiskImage) {
     auto q = import_image(t / "disk.qcow2", ImageBase{}, root, boot, Logger());
     ASSERT_FALSE(q.ok());
     EXPECT_EQ(q.error().code, Errc::unsupported);
-    EXPECT_NE(q.error().message.find("is qcow2"), std::string::npos) << q.error().message;
+    EXPECT_NE(q.error().message.find("is a qcow2 image"), std::string::npos) << q.error().message;
+
+    // Raspberry Pi OS downloads are .img.xz: say so instead of "no partition table".
+    std::string out;
+    ASSERT_EQ(test::run({"xz", "-k", (t / "notes.txt").string()}, &out), 0) << out;
+    auto x = import_image(t / "notes.txt.xz", ImageBase{}, root, boot, Logger());
+    ASSERT_FALSE(x.ok());
+    EXPECT_NE(x.error().message.find("is xz-compressed"), std::string::npos) << x.error().message;
+    EXPECT_NE(x.error().message.find("unxz"), std::string::npos) << x.error().message;
 
     test::write_text(t / "empty.img", "");
     EXPECT_FALSE(import_image(t / "empty.img", ImageBase{}, root, boot, Logger()).ok());

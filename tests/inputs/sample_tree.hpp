@@ -1,6 +1,6 @@
 // A small root tree with every kind of metadata an imported base must keep
 // (owners, modes, setuid, symlinks, a device node, a fifo, a hard link pair,
-// a user.* xattr and a POSIX ACL), and the checks that a copy kept them.
+// a user.* xattr, a file capability and a POSIX ACL), and the checks that a copy kept them.
 // Shared by the tarball, directory and image import tests. Needs root.
 #pragma once
 
@@ -40,7 +40,11 @@ inline void make_sample_tree(const std::filesystem::path& d) {
     write_text(d / "usr/lib/data-a", "shared bytes\n");
     ASSERT_EQ(::link((d / "usr/lib/data-a").c_str(), (d / "usr/lib/data-b").c_str()), 0);
     ASSERT_EQ(::setxattr((d / "usr/bin/su-tool").c_str(), "user.pib", "hello", 5, 0), 0);
+    // Debian's ping carries cap_net_raw as a security.capability xattr; losing it
+    // breaks ping for non-root users without any error at build time.
+    write_text(d / "usr/bin/ping", "ping placeholder\n", 0755);
     std::string out;
+    ASSERT_EQ(run({"setcap", "cap_net_raw+ep", (d / "usr/bin/ping").string()}, &out), 0) << out;
     ASSERT_EQ(run({"setfacl", "-m", "u:1000:r", (d / "etc/hostname").string()}, &out), 0) << out;
     fs::create_directories(d / "tmp");
     ASSERT_EQ(::chmod((d / "tmp").c_str(), 01777), 0);
@@ -89,6 +93,9 @@ inline void expect_sample_tree(const std::filesystem::path& d) {
     char buf[64] = {0};
     ssize_t n = ::getxattr((d / "usr/bin/su-tool").c_str(), "user.pib", buf, sizeof buf);
     EXPECT_EQ(std::string(buf, n > 0 ? n : 0), "hello") << "user.pib xattr lost";
+    std::string caps;
+    EXPECT_EQ(run({"getcap", (d / "usr/bin/ping").string()}, &caps), 0) << caps;
+    EXPECT_NE(caps.find("cap_net_raw=ep"), std::string::npos) << "file capability lost: " << caps;
     std::string acl;
     EXPECT_EQ(run({"getfacl", "-cn", (d / "etc/hostname").string()}, &acl), 0) << acl;
     EXPECT_NE(acl.find("user:1000:r--"), std::string::npos) << "ACL lost:\n" << acl;

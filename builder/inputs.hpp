@@ -26,10 +26,10 @@ struct LocalInput {
 
 /// Knobs for downloads; the defaults are what pibuild uses.
 struct FetchOptions {
-    int retries = 3;                                ///< extra attempts after a transient failure
-    std::chrono::milliseconds backoff{1000};        ///< first wait; doubles on each retry
+    int retries = 3;                          ///< extra attempts after a transient failure
+    std::chrono::milliseconds backoff{1000};  ///< first wait; doubles on each retry
     long connect_timeout_s = 30;
-    long stall_timeout_s = 60;                      ///< abort when no byte arrives for this long
+    long stall_timeout_s = 60;  ///< abort when no byte arrives for this long
 };
 
 /// Makes a Source available as a local file. Local paths are returned as is
@@ -59,8 +59,8 @@ Status copy_tree(const std::filesystem::path& src, const std::filesystem::path& 
 
 /// What import_image found in the image.
 struct ImportedImage {
-    int root_partition = 0;   ///< 1-based index used for the root
-    int boot_partition = 0;   ///< 1-based index used for boot/firmware, 0 if none
+    int root_partition = 0;  ///< 1-based index used for the root
+    int boot_partition = 0;  ///< 1-based index used for boot/firmware, 0 if none
     std::string root_fstype;
     std::string boot_fstype;
 };
@@ -81,10 +81,10 @@ Result<ImportedImage> import_image(const std::filesystem::path& image, const Ima
 
 /// One partition as libguestfs reports it.
 struct PartitionInfo {
-    int number = 0;            ///< 1-based partition number (sdaN)
-    std::string device;        ///< appliance device, e.g. /dev/sda2
-    std::string fstype;        ///< blkid type ("vfat", "ext4", ...), "" if none
-    std::uint64_t size = 0;    ///< bytes
+    int number = 0;          ///< 1-based partition number (sdaN)
+    std::string device;      ///< appliance device, e.g. /dev/sda2
+    std::string fstype;      ///< blkid type ("vfat", "ext4", ...), "" if none
+    std::uint64_t size = 0;  ///< bytes
 };
 
 /// The partitions import_image will use.

@@ -19,7 +19,8 @@ constexpr std::size_t kMaxNamedMembers = 5;
 
 std::int64_t ms_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                 start).count();
+                                                                 start)
+        .count();
 }
 
 Status ensure_dir(const fs::path& dir) {
@@ -32,8 +33,11 @@ Status ensure_dir(const fs::path& dir) {
 // Lists the members with -P so that tar shows names as stored: without it GNU
 // tar strips a leading '/' from the listing too, and we want to see it.
 Result<std::size_t> check_members(const fs::path& tarball) {
-    auto listed = run_checked(Command{.argv = {"tar", "-tPf", tarball.string()}, .capture_stdout = true});
-    if (!listed) return fail(listed.error().code, "list " + tarball.string() + ": " + listed.error().message);
+    auto listed =
+        run_checked(Command{.argv = {"tar", "-tPf", tarball.string()}, .capture_stdout = true});
+    if (!listed)
+        return fail(listed.error().code,
+                    "list " + tarball.string() + ": " + listed.error().message);
     std::istringstream in(listed->out);
     std::string name;
     std::size_t count = 0;
@@ -46,7 +50,8 @@ Result<std::size_t> check_members(const fs::path& tarball) {
     if (bad.empty()) return count;
     std::string msg = tarball.string() + ": refusing to extract " + std::to_string(bad.size()) +
                       " unsafe member" + (bad.size() == 1 ? "" : "s") + ": ";
-    for (std::size_t i = 0; i < bad.size() && i < kMaxNamedMembers; ++i) msg += (i ? ", " : "") + bad[i];
+    for (std::size_t i = 0; i < bad.size() && i < kMaxNamedMembers; ++i)
+        msg += (i ? ", " : "") + bad[i];
     if (bad.size() > kMaxNamedMembers) msg += ", ...";
     return fail(Errc::corrupted, msg);
 }
@@ -58,11 +63,14 @@ Status normalise_tree(const fs::path& root) {
     std::error_code ec;
     auto apply = [&](const fs::path& p) -> Status {
         struct stat st;
-        if (::lstat(p.c_str(), &st) != 0) return fail(Errc::io, errno_message("stat " + p.string()));
-        if (as_root && ::lchown(p.c_str(), 0, 0) != 0) return fail(Errc::io, errno_message("chown " + p.string()));
+        if (::lstat(p.c_str(), &st) != 0)
+            return fail(Errc::io, errno_message("stat " + p.string()));
+        if (as_root && ::lchown(p.c_str(), 0, 0) != 0)
+            return fail(Errc::io, errno_message("chown " + p.string()));
         if (S_ISLNK(st.st_mode)) return {};
         mode_t mode = S_ISDIR(st.st_mode) ? 0755 : 0644;
-        if (::chmod(p.c_str(), mode) != 0) return fail(Errc::io, errno_message("chmod " + p.string()));
+        if (::chmod(p.c_str(), mode) != 0)
+            return fail(Errc::io, errno_message("chmod " + p.string()));
         return {};
     };
     PIB_TRY(apply(root));
@@ -93,7 +101,8 @@ Status extract_archive(const fs::path& tarball, const fs::path& root, Metadata m
                        const Logger& log) {
     auto start = std::chrono::steady_clock::now();
     std::error_code ec;
-    if (!fs::is_regular_file(tarball, ec)) return fail(Errc::not_found, tarball.string() + ": no such file");
+    if (!fs::is_regular_file(tarball, ec))
+        return fail(Errc::not_found, tarball.string() + ": no such file");
     auto members = check_members(tarball);
     if (!members) return members.error();
     PIB_TRY(ensure_dir(root));
@@ -103,7 +112,8 @@ Status extract_archive(const fs::path& tarball, const fs::path& root, Metadata m
     std::vector<std::string> argv{"tar"};
     if (metadata == Metadata::keep) {
         // --xattrs-include=*: on extraction tar restores only user.* unless told otherwise.
-        argv.insert(argv.end(), {"--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "-xpf"});
+        argv.insert(argv.end(),
+                    {"--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls", "-xpf"});
     } else {
         argv.insert(argv.end(), {"--no-same-owner", "--no-same-permissions", "-xf"});
     }
@@ -112,8 +122,10 @@ Status extract_archive(const fs::path& tarball, const fs::path& root, Metadata m
     if (!r) return fail(r.error().code, "extract " + tarball.string() + ": " + r.error().message);
     if (metadata == Metadata::normalise) PIB_TRY(normalise_tree(root));
     log.event(Level::info, "inputs", "tar_extracted")
-        .kv("path", tarball.string()).kv("root", root.string())
-        .kv("members", static_cast<std::uint64_t>(*members)).kv("ms", ms_since(start));
+        .kv("path", tarball.string())
+        .kv("root", root.string())
+        .kv("members", static_cast<std::uint64_t>(*members))
+        .kv("ms", ms_since(start));
     return {};
 }
 
@@ -126,7 +138,8 @@ Status extract_tarball(const fs::path& tarball, const fs::path& root, const Logg
 Status copy_tree(const fs::path& src, const fs::path& root, const Logger& log) {
     auto start = std::chrono::steady_clock::now();
     std::error_code ec;
-    if (!fs::is_directory(src, ec)) return fail(Errc::not_found, src.string() + ": not a directory");
+    if (!fs::is_directory(src, ec))
+        return fail(Errc::not_found, src.string() + ": not a directory");
     PIB_TRY(ensure_dir(root));
     // -a = -dR --preserve=all, which keeps hard links, devices, owners, modes and
     // ACLs, but treats a failure to copy an xattr as a warning; naming xattr
@@ -135,7 +148,9 @@ Status copy_tree(const fs::path& src, const fs::path& root, const Logger& log) {
                                           (src / ".").string(), root.string() + "/"}});
     if (!r) return fail(r.error().code, "copy " + src.string() + ": " + r.error().message);
     log.event(Level::info, "inputs", "tree_copied")
-        .kv("src", src.string()).kv("root", root.string()).kv("ms", ms_since(start));
+        .kv("src", src.string())
+        .kv("root", root.string())
+        .kv("ms", ms_since(start));
     return {};
 }
 

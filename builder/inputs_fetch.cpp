@@ -48,7 +48,8 @@ Result<LocalInput> use_local(const Source& src, const std::string& kind, const L
     fs::path p = src.location;
     std::error_code ec;
     auto st = fs::status(p, ec);
-    if (ec || !fs::exists(st)) return fail(Errc::not_found, p.string() + ": no such file or directory");
+    if (ec || !fs::exists(st))
+        return fail(Errc::not_found, p.string() + ": no such file or directory");
     if (fs::is_directory(st)) {
         // A tree has no single digest; the recipe cannot pin one.
         if (src.sha256) return fail(Errc::invalid, p.string() + ": sha256 given for a directory");
@@ -59,7 +60,9 @@ Result<LocalInput> use_local(const Source& src, const std::string& kind, const L
     if (!digest) return digest.error();
     PIB_TRY(check_digest(p.string(), src.sha256, digest->sha256));
     log.event(Level::info, "inputs", "fetch_local")
-        .kv("path", p.string()).kv("kind", kind).kv("sha256", digest->sha256);
+        .kv("path", p.string())
+        .kv("kind", kind)
+        .kv("sha256", digest->sha256);
     return LocalInput{p, BuildInput{kind, src.location, digest->sha256}};
 }
 
@@ -89,9 +92,15 @@ struct Attempt {
 
 bool transient_curl(CURLcode c) {
     switch (c) {
-        case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_CONNECT: case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_RECV_ERROR: case CURLE_SEND_ERROR: case CURLE_PARTIAL_FILE:
-        case CURLE_GOT_NOTHING: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_GOT_NOTHING:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
         case CURLE_SSL_CONNECT_ERROR:
             return true;
         default:
@@ -165,17 +174,21 @@ Attempt download_once(const std::string& url, const fs::path& part, const FetchO
 // Holds an exclusive flock on `<entry>.lock` so that two builds sharing a cache
 // do not write the same `.part` file at once.
 class CacheLock {
-public:
-    explicit CacheLock(const fs::path& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {}
-    ~CacheLock() { if (fd_ >= 0) ::close(fd_); }
+  public:
+    explicit CacheLock(const fs::path& path)
+        : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {}
+    ~CacheLock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
     CacheLock(const CacheLock&) = delete;
     CacheLock& operator=(const CacheLock&) = delete;
     Status acquire(const fs::path& path) {
-        if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) return fail(Errc::io, errno_message("lock " + path.string()));
+        if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0)
+            return fail(Errc::io, errno_message("lock " + path.string()));
         return {};
     }
 
-private:
+  private:
     int fd_;
 };
 
@@ -199,7 +212,9 @@ Result<LocalInput> use_url(const Source& src, const std::string& kind, const fs:
         auto cached = sha256_file(final_path);
         if (cached && cached->sha256 == lower(*src.sha256)) {
             log.event(Level::info, "inputs", "fetch_cache_hit")
-                .kv("url", shown).kv("path", final_path.string()).kv("sha256", cached->sha256);
+                .kv("url", shown)
+                .kv("path", final_path.string())
+                .kv("sha256", cached->sha256);
             return LocalInput{final_path, BuildInput{kind, shown, cached->sha256}};
         }
         log.event(Level::info, "inputs", "fetch_cache_stale").kv("url", shown);
@@ -213,14 +228,17 @@ Result<LocalInput> use_url(const Source& src, const std::string& kind, const fs:
         if (a.status.ok() || !a.transient || attempt >= opts.retries) break;
         auto wait = opts.backoff * (1 << attempt);
         log.event(Level::warn, "inputs", "fetch_retry")
-            .kv("url", shown).kv("attempt", attempt + 1).kv("wait_ms", static_cast<std::int64_t>(wait.count()))
+            .kv("url", shown)
+            .kv("attempt", attempt + 1)
+            .kv("wait_ms", static_cast<std::int64_t>(wait.count()))
             .kv("error", a.status.error().message);
         std::this_thread::sleep_for(wait);
     }
     if (!a.status.ok()) {
         fs::remove(part, ec);
         Error e = a.status.error();
-        if (a.transient) e.message += " (gave up after " + std::to_string(opts.retries + 1) + " attempts)";
+        if (a.transient)
+            e.message += " (gave up after " + std::to_string(opts.retries + 1) + " attempts)";
         return e;
     }
     if (auto st = check_digest(shown, src.sha256, a.sha256); !st.ok()) {
@@ -230,9 +248,12 @@ Result<LocalInput> use_url(const Source& src, const std::string& kind, const fs:
     fs::rename(part, final_path, ec);
     if (ec) return fail(Errc::io, "rename " + part.string() + ": " + ec.message());
     PIB_TRY(fsync_dir(cache_dir));
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
     log.event(Level::info, "inputs", "fetch_done")
-        .kv("url", shown).kv("bytes", a.bytes).kv("sha256", a.sha256)
+        .kv("url", shown)
+        .kv("bytes", a.bytes)
+        .kv("sha256", a.sha256)
         .kv("ms", static_cast<std::int64_t>(ms.count()));
     return LocalInput{final_path, BuildInput{kind, shown, a.sha256}};
 }

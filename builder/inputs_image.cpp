@@ -31,8 +31,11 @@ constexpr ForeignFormat kForeign[] = {
     {"KDMV", "a vmdk image", "convert it with `qemu-img convert -O raw`"},
     {"vhdxfile", "a vhdx image", "convert it with `qemu-img convert -O raw`"},
     {"conectix", "a vhd image", "convert it with `qemu-img convert -O raw`"},
-    {"<<< Oracle VM VirtualBox Disk Image >>>", "a vdi image", "convert it with `qemu-img convert -O raw`"},
-    {"\xfd" "7zXZ", "xz-compressed", "decompress it first (unxz)"},
+    {"<<< Oracle VM VirtualBox Disk Image >>>", "a vdi image",
+     "convert it with `qemu-img convert -O raw`"},
+    {"\xfd"
+     "7zXZ",
+     "xz-compressed", "decompress it first (unxz)"},
     {"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"},
     {"\x1f\x8b", "gzip-compressed", "decompress it first (gunzip)"},
     {"BZh", "bzip2-compressed", "decompress it first (bunzip2)"},
@@ -62,8 +65,9 @@ Status check_raw_image(const fs::path& image) {
     }
     if (n < 512 || static_cast<unsigned char>(buf[510]) != 0x55 ||
         static_cast<unsigned char>(buf[511]) != 0xAA) {
-        return fail(Errc::unsupported, "image " + image.string() +
-                                           " is not a raw disk image: no MBR or GPT partition table");
+        return fail(
+            Errc::unsupported,
+            "image " + image.string() + " is not a raw disk image: no MBR or GPT partition table");
     }
     return {};
 }
@@ -78,7 +82,7 @@ void on_guestfs_event(guestfs_h*, void* opaque, uint64_t, int, int, const char* 
 }
 
 class Guest {
-public:
+  public:
     explicit Guest(const Logger& log) : g_(guestfs_create_flags(0)) {
         if (!g_) return;
         guestfs_set_error_handler(g_, nullptr, nullptr);  // errors come back through last_error
@@ -99,7 +103,7 @@ public:
         return fail(Errc::io, what + ": " + (e ? e : "libguestfs gave no reason"));
     }
 
-private:
+  private:
     guestfs_h* g_;
 };
 
@@ -120,7 +124,8 @@ Status open_image(Guest& g, const fs::path& image) {
     char force_tcg[] = "force_tcg";
     char* settings[] = {force_tcg, nullptr};
     if (guestfs_set_backend(h, "direct") != 0) return g.error("guestfs set_backend");
-    if (guestfs_set_backend_settings(h, settings) != 0) return g.error("guestfs set_backend_settings");
+    if (guestfs_set_backend_settings(h, settings) != 0)
+        return g.error("guestfs set_backend_settings");
     if (guestfs_add_drive_opts(h, image.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
                                GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1) != 0) {
         return g.error("open image " + image.string());
@@ -162,8 +167,8 @@ Status tar_out_partition(Guest& g, const PartitionInfo& p, const fs::path& tar) 
     int rc = is_fat(p.fstype)
                  ? guestfs_tar_out_opts(h, "/", tar.c_str(), -1)
                  : guestfs_tar_out_opts(h, "/", tar.c_str(), GUESTFS_TAR_OUT_OPTS_NUMERICOWNER, 1,
-                                        GUESTFS_TAR_OUT_OPTS_XATTRS, 1, GUESTFS_TAR_OUT_OPTS_ACLS, 1,
-                                        -1);
+                                        GUESTFS_TAR_OUT_OPTS_XATTRS, 1, GUESTFS_TAR_OUT_OPTS_ACLS,
+                                        1, -1);
     Status st = rc == 0 ? Status{} : Status{g.error("copy out " + p.device)};
     if (guestfs_umount_all(h) != 0 && st.ok()) return g.error("unmount " + p.device);
     return st;
@@ -189,8 +194,8 @@ struct ScratchDir {
 
 }  // namespace
 
-Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec, const fs::path& root,
-                                   const fs::path& boot, const Logger& log) {
+Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec,
+                                   const fs::path& root, const fs::path& boot, const Logger& log) {
     auto start = std::chrono::steady_clock::now();
     PIB_TRY(check_raw_image(image));
     Guest g(log);
@@ -200,11 +205,14 @@ Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec,
     auto parts = read_partitions(g);
     if (!parts) return parts.error();
     log.event(Level::info, "inputs", "image_opened")
-        .kv("path", image.string()).kv("partitions", describe_partitions(*parts))
-        .kv("launch_ms", static_cast<std::int64_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(launched - start).count()));
+        .kv("path", image.string())
+        .kv("partitions", describe_partitions(*parts))
+        .kv("launch_ms",
+            static_cast<std::int64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(launched - start).count()));
     auto choice = choose_partitions(*parts, spec);
-    if (!choice) return fail(choice.error().code, "image " + image.string() + ": " + choice.error().message);
+    if (!choice)
+        return fail(choice.error().code, "image " + image.string() + ": " + choice.error().message);
 
     ImportedImage out;
     out.root_partition = choice->root->number;
@@ -214,8 +222,10 @@ Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec,
         out.boot_fstype = choice->boot->fstype;
     }
     log.event(Level::info, "inputs", "image_partitions")
-        .kv("root", out.root_partition).kv("root_fstype", out.root_fstype)
-        .kv("boot", out.boot_partition).kv("boot_fstype", out.boot_fstype.empty() ? "-" : out.boot_fstype);
+        .kv("root", out.root_partition)
+        .kv("root_fstype", out.root_fstype)
+        .kv("boot", out.boot_partition)
+        .kv("boot_fstype", out.boot_fstype.empty() ? "-" : out.boot_fstype);
 
     // The archives go beside the destination (the build area, which must hold the
     // tree anyway), not to /tmp, which may be a small tmpfs.
@@ -239,9 +249,12 @@ Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec,
             boot_tar, boot, is_fat(out.boot_fstype) ? Metadata::normalise : Metadata::keep, log));
     }
     log.event(Level::info, "inputs", "image_imported")
-        .kv("path", image.string()).kv("root", root.string()).kv("boot", boot.string())
+        .kv("path", image.string())
+        .kv("root", root.string())
+        .kv("boot", boot.string())
         .kv("ms", static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                std::chrono::steady_clock::now() - start).count()));
+                                                std::chrono::steady_clock::now() - start)
+                                                .count()));
     return out;
 }
 

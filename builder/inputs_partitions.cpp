@@ -38,13 +38,15 @@ Result<const PartitionInfo*> explicit_partition(const std::vector<PartitionInfo>
     for (const auto& p : parts) {
         if (p.number != number) continue;
         if (p.fstype.empty()) {
-            return fail(Errc::invalid, std::string(key) + " " + std::to_string(number) +
-                                           ": the partition has no filesystem libguestfs recognises");
+            return fail(Errc::invalid,
+                        std::string(key) + " " + std::to_string(number) +
+                            ": the partition has no filesystem libguestfs recognises");
         }
         return &p;
     }
     return fail(Errc::not_found, std::string(key) + " " + std::to_string(number) +
-                                     " is out of range: the image has partitions " + describe(parts));
+                                     " is out of range: the image has partitions " +
+                                     describe(parts));
 }
 
 }  // namespace
@@ -65,7 +67,8 @@ Result<PartitionChoice> choose_partitions(const std::vector<PartitionInfo>& part
         if (!c.root) {
             return fail(Errc::not_found,
                         "no root partition found: no ext2/3/4, xfs or btrfs filesystem among "
-                        "partitions " + describe(parts) + " (set root_partition to choose one)");
+                        "partitions " +
+                            describe(parts) + " (set root_partition to choose one)");
         }
     }
     if (spec.boot_partition) {

@@ -26,7 +26,8 @@ bool is_empty_dir(const fs::path& p) {
 
 // Makes an archive the way a user would: GNU tar with owners, xattrs and ACLs.
 void make_archive(const fs::path& src, const fs::path& out, const std::string& compress) {
-    std::vector<std::string> argv{"tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls"};
+    std::vector<std::string> argv{"tar", "--numeric-owner", "--xattrs", "--xattrs-include=*",
+                                  "--acls"};
     if (!compress.empty()) argv.push_back(compress);
     argv.insert(argv.end(), {"-cf", out.string(), "-C", src.string(), "."});
     std::string out_text;
@@ -62,7 +63,9 @@ TEST_P(ExtractTarball, KeepsOwnersModesLinksDevicesXattrsAcls) {
 INSTANTIATE_TEST_SUITE_P(Compressions, ExtractTarball,
                          ::testing::Values(Compression{"--zstd", ".zst", "\x28\xb5\x2f\xfd"},
                                            Compression{"--gzip", ".gz", "\x1f\x8b"},
-                                           Compression{"--xz", ".xz", "\xfd" "7zXZ"},
+                                           Compression{"--xz", ".xz",
+                                                       "\xfd"
+                                                       "7zXZ"},
                                            Compression{"", "", ""}),
                          [](const auto& info) {
                              return info.param.suffix.empty() ? std::string("plain")
@@ -76,8 +79,11 @@ TEST(ExtractTarballSafety, RefusesDotDotMemberAndExtractsNothing) {
     test::write_text(t / "x/src/ok.txt", "fine\n");
     test::write_text(t / "x/evil", "escaped\n");
     std::string out;
-    ASSERT_EQ(test::run({"tar", "-C", (t / "x/src").string(), "-P", "-cf", (t / "evil.tar").string(),
-                         "ok.txt", "../evil"}, &out), 0) << out;
+    ASSERT_EQ(test::run({"tar", "-C", (t / "x/src").string(), "-P", "-cf",
+                         (t / "evil.tar").string(), "ok.txt", "../evil"},
+                        &out),
+              0)
+        << out;
     fs::remove(t / "x/evil");
 
     const fs::path root = t / "x/root";
@@ -94,7 +100,9 @@ TEST(ExtractTarballSafety, RefusesAbsoluteMember) {
     TempDir t;
     test::write_text(t / "abs/file", "x\n");
     std::string out;
-    ASSERT_EQ(test::run({"tar", "-P", "-cf", (t / "abs.tar").string(), (t / "abs/file").string()}, &out), 0)
+    ASSERT_EQ(
+        test::run({"tar", "-P", "-cf", (t / "abs.tar").string(), (t / "abs/file").string()}, &out),
+        0)
         << out;
     auto st = extract_tarball(t / "abs.tar", t / "root", Logger());
     ASSERT_FALSE(st.ok());

@@ -59,7 +59,7 @@ server.serve_forever()
 )PY";
 
 class FetchSource : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         dir_ = std::make_unique<TempDir>();
         test::write_text(*dir_ / "server.py", kServer);
@@ -274,7 +274,8 @@ TEST(FetchLocal, ChecksDigestInPlace) {
     EXPECT_EQ(bad.error().code, Errc::verification);
     EXPECT_NE(bad.error().message.find("expected " + std::string(64, 'a') + ", actual " +
                                        sha256_hex("local bytes\n")),
-              std::string::npos) << bad.error().message;
+              std::string::npos)
+        << bad.error().message;
 }
 
 TEST(FetchLocal, MissingFileAndDirectories) {

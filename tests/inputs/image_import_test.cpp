@@ -29,7 +29,8 @@ const std::string kCmdlineTxt = "console=serial0,115200 root=/dev/mmcblk0p2 root
 // any cluster size, so truncation or padding shows.
 std::string firmware_bytes() {
     std::string s;
-    for (std::size_t i = 0; i < 300'001; ++i) s.push_back(static_cast<char>((i * 7 + i / 251) & 0xff));
+    for (std::size_t i = 0; i < 300'001; ++i)
+        s.push_back(static_cast<char>((i * 7 + i / 251) & 0xff));
     return s;
 }
 
@@ -54,28 +55,30 @@ void build_image(const fs::path& dir, const fs::path& image) {
     ASSERT_NO_FATAL_FAILURE(tool({"truncate", "-s", "64M", fat.string()}));
     ASSERT_NO_FATAL_FAILURE(tool({"mkfs.vfat", "-F", "32", "-n", "BOOT", fat.string()}));
     ASSERT_NO_FATAL_FAILURE(tool({"mmd", "-i", fat.string(), "::overlays"}));
-    ASSERT_NO_FATAL_FAILURE(tool({"mcopy", "-i", fat.string(), (files / "config.txt").string(),
-                                  (files / "cmdline.txt").string(), (files / "start4.elf").string(), "::/"}));
+    ASSERT_NO_FATAL_FAILURE(
+        tool({"mcopy", "-i", fat.string(), (files / "config.txt").string(),
+              (files / "cmdline.txt").string(), (files / "start4.elf").string(), "::/"}));
     ASSERT_NO_FATAL_FAILURE(
         tool({"mcopy", "-i", fat.string(), (files / "overlays/x.dtbo").string(), "::overlays/"}));
 
     ASSERT_NO_FATAL_FAILURE(tool({"truncate", "-s", "235M", ext4.string()}));
-    ASSERT_NO_FATAL_FAILURE(tool({"mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", (dir / "stage").string(),
-                                  ext4.string()}));
+    ASSERT_NO_FATAL_FAILURE(tool(
+        {"mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", (dir / "stage").string(), ext4.string()}));
 
     ASSERT_NO_FATAL_FAILURE(tool({"truncate", "-s", "300M", image.string()}));
-    ASSERT_NO_FATAL_FAILURE(tool({"sfdisk", "--quiet", image.string()},
-                                 "label: dos\nstart=2048, size=131072, type=c\nstart=133120, type=83\n"));
-    ASSERT_NO_FATAL_FAILURE(tool({"dd", "if=" + fat.string(), "of=" + image.string(), "bs=1M", "seek=1",
-                                  "conv=notrunc", "status=none"}));
-    ASSERT_NO_FATAL_FAILURE(tool({"dd", "if=" + ext4.string(), "of=" + image.string(), "bs=1M", "seek=65",
-                                  "conv=notrunc", "status=none"}));
+    ASSERT_NO_FATAL_FAILURE(
+        tool({"sfdisk", "--quiet", image.string()},
+             "label: dos\nstart=2048, size=131072, type=c\nstart=133120, type=83\n"));
+    ASSERT_NO_FATAL_FAILURE(tool({"dd", "if=" + fat.string(), "of=" + image.string(), "bs=1M",
+                                  "seek=1", "conv=notrunc", "status=none"}));
+    ASSERT_NO_FATAL_FAILURE(tool({"dd", "if=" + ext4.string(), "of=" + image.string(), "bs=1M",
+                                  "seek=65", "conv=notrunc", "status=none"}));
 }
 
 // ctest runs every test in its own process, so the suite set-up builds the image
 // (a few seconds) and each test launches the appliance at most once.
 class ImportImage : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         if (!test::is_root()) return;  // SetUp fails every test with the reason
         dir_ = std::make_unique<TempDir>();
@@ -112,8 +115,10 @@ TEST_F(ImportImage, DetectsPartitionsAndKeepsRootAndBoot) {
         std::string all;
         for (const auto& l : lines) all += l + "\n";
         EXPECT_NE(all.find("inputs image_opened"), std::string::npos) << all;
-        EXPECT_NE(all.find("partitions=1:vfat:67108864,2:ext4:246415360"), std::string::npos) << all;
-        EXPECT_NE(all.find("root=2 root_fstype=ext4 boot=1 boot_fstype=vfat"), std::string::npos) << all;
+        EXPECT_NE(all.find("partitions=1:vfat:67108864,2:ext4:246415360"), std::string::npos)
+            << all;
+        EXPECT_NE(all.find("root=2 root_fstype=ext4 boot=1 boot_fstype=vfat"), std::string::npos)
+            << all;
     }
     {
         SCOPED_TRACE("root keeps owners, modes, links, devices, xattrs, ACLs");
@@ -139,7 +144,8 @@ TEST_F(ImportImage, DetectsPartitionsAndKeepsRootAndBoot) {
     {
         SCOPED_TRACE("no scratch archives left beside the destination");
         std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(out("default"))) names.push_back(e.path().filename());
+        for (const auto& e : fs::directory_iterator(out("default")))
+            names.push_back(e.path().filename());
         std::sort(names.begin(), names.end());
         EXPECT_EQ(names, (std::vector<std::string>{"boot", "root"}));
     }
@@ -149,7 +155,8 @@ TEST_F(ImportImage, ExplicitPartitionNumbers) {
     ImageBase spec;
     spec.root_partition = 2;
     spec.boot_partition = 1;
-    auto r = import_image(image(), spec, out("explicit") / "root", out("explicit") / "boot", Logger());
+    auto r =
+        import_image(image(), spec, out("explicit") / "root", out("explicit") / "boot", Logger());
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->root_partition, 2);
     EXPECT_EQ(r->boot_partition, 1);
@@ -178,7 +185,8 @@ TEST(ImportImageFile, NotARawDiskImage) {
     auto r = import_image(t / "notes.txt", ImageBase{}, root, boot, Logger());
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::unsupported);
-    EXPECT_NE(r.error().message.find("not a raw disk image"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("not a raw disk image"), std::string::npos)
+        << r.error().message;
 
     test::write_text(t / "disk.qcow2", std::string("QFI\xfb\0\0\0\3", 8) + std::string(1024, '\0'));
     auto q = import_image(t / "disk.qcow2", ImageBase{}, root, boot, Logger());

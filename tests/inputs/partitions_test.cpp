@@ -29,9 +29,9 @@ TEST(ChoosePartitions, RaspberryPiOsLayout) {
 }
 
 TEST(ChoosePartitions, LargestLinuxFilesystemIsRootFirstFatIsBoot) {
-    std::vector<PartitionInfo> parts{part(1, "", 1), part(2, "vfat", 256), part(3, "ext2", 100),
-                                     part(4, "vfat", 64), part(5, "btrfs", 9000),
-                                     part(6, "xfs", 8000), part(7, "swap", 20000)};
+    std::vector<PartitionInfo> parts{
+        part(1, "", 1),         part(2, "vfat", 256), part(3, "ext2", 100),  part(4, "vfat", 64),
+        part(5, "btrfs", 9000), part(6, "xfs", 8000), part(7, "swap", 20000)};
     auto c = choose_partitions(parts, spec());
     ASSERT_TRUE(c.ok()) << c.error().message;
     EXPECT_EQ(c->root->number, 5);
@@ -68,7 +68,8 @@ TEST(ChoosePartitions, NoRootPartition) {
     auto c = choose_partitions(parts, spec());
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().code, Errc::not_found);
-    EXPECT_NE(c.error().message.find("no root partition found"), std::string::npos) << c.error().message;
+    EXPECT_NE(c.error().message.find("no root partition found"), std::string::npos)
+        << c.error().message;
     EXPECT_NE(c.error().message.find("2 (swap, 1000 MiB)"), std::string::npos) << c.error().message;
 }
 
@@ -84,9 +85,12 @@ TEST(ChoosePartitions, OutOfRange) {
         auto c = choose_partitions(parts, spec(n));
         ASSERT_FALSE(c.ok());
         EXPECT_EQ(c.error().code, Errc::not_found);
-        EXPECT_NE(c.error().message.find("root_partition " + std::to_string(n) + " is out of range"),
-                  std::string::npos) << c.error().message;
-        EXPECT_NE(c.error().message.find("1 (vfat, 256 MiB), 2 (ext4, 1000 MiB)"), std::string::npos)
+        EXPECT_NE(
+            c.error().message.find("root_partition " + std::to_string(n) + " is out of range"),
+            std::string::npos)
+            << c.error().message;
+        EXPECT_NE(c.error().message.find("1 (vfat, 256 MiB), 2 (ext4, 1000 MiB)"),
+                  std::string::npos)
             << c.error().message;
     }
     auto b = choose_partitions(parts, spec({}, 9));

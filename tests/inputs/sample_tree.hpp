@@ -30,7 +30,8 @@ inline void make_sample_tree(const std::filesystem::path& d) {
     ASSERT_EQ(::chmod((d / "home/pi").c_str(), 0750), 0);
     ASSERT_EQ(::chown((d / "home/pi/secret").c_str(), 1000, 1000), 0);
     write_text(d / "usr/bin/su-tool", "#!/bin/sh\nexit 0\n", 0755);
-    ASSERT_EQ(::chmod((d / "usr/bin/su-tool").c_str(), 04755), 0);  // after chown: chown clears setuid
+    ASSERT_EQ(::chmod((d / "usr/bin/su-tool").c_str(), 04755),
+              0);  // after chown: chown clears setuid
     ASSERT_EQ(::symlink("su-tool", (d / "usr/bin/su-link").c_str()), 0);
     ASSERT_EQ(::symlink("/usr/share/zoneinfo/UTC", (d / "etc/localtime").c_str()), 0);
     fs::create_directories(d / "dev");

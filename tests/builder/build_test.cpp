@@ -182,7 +182,7 @@ TEST_F(BuildTest, FailedBuildLeavesNothing) {
 TEST_F(BuildTest, StaleTemporariesOfDeadBuildsAreRemoved) {
     TempDir tmp;
     std::filesystem::create_directories(tmp.path() / "out/.pibuild-999999999-abcdef/boot");
-    std::filesystem::create_directories(tmp.path() / "out/.pibuild-" + std::to_string(::getpid()) + "-live");
+    std::filesystem::create_directories(tmp.path() / ("out/.pibuild-" + std::to_string(::getpid()) + "-live"));
     std::filesystem::create_directories(tmp.path() / "out/keep-me");
     EXPECT_EQ(remove_stale_temporaries(tmp.path() / "out", Logger{}), 1u);
     EXPECT_FALSE(std::filesystem::exists(tmp.path() / "out/.pibuild-999999999-abcdef"));

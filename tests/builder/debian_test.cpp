@@ -21,7 +21,7 @@ TEST(DebianBuild, MmdebstrapBaseWithEveryStepKind) {
     ASSERT_TRUE(test::is_root()) << "mmdebstrap --mode=root and chroot steps need root";
     TempDir tmp;
     test::write_text(tmp / "files/issue", "fixture issue\n");
-    test::write_text(tmp / "recipe.yaml", R"(name: deb-steps
+    test::write_text(tmp / "recipe.yaml", R"YAML(name: deb-steps
 version: "0.1"
 arch: amd64
 board: pc
@@ -46,7 +46,7 @@ steps:
 boot:
   kernel: /boot/vmlinuz-fake
   initramfs: none
-)");
+)YAML");
     Diagnostics diags;
     auto recipe = load_recipe(tmp / "recipe.yaml", diags);
     ASSERT_TRUE(recipe.ok()) << diags.str();

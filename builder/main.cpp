@@ -29,13 +29,16 @@ namespace cli = pib::cli;
 constexpr int kFailed = 1;
 constexpr int kBadInput = 2;
 
-pib::Logger stderr_logger(bool verbose, cli::ProgressView* view) {
+// On a terminal the progress view tells the story and only warnings and
+// errors are logged; elsewhere every event is a plain log line.
+pib::Logger stderr_logger(bool verbose, bool tty, cli::ProgressView* view) {
+    const pib::Level min = verbose ? pib::Level::debug : tty ? pib::Level::warn : pib::Level::info;
     return pib::Logger(
         [view](pib::Level level, const std::string& line) {
             if (view) view->clear();
             std::fprintf(stderr, "%s %s\n", pib::level_name(level), line.c_str());
         },
-        verbose ? pib::Level::debug : pib::Level::info);
+        min);
 }
 
 int report_error(const pib::Error& e) {
@@ -125,7 +128,7 @@ int cmd_build(BuildArgs& a) {
 
     const bool tty = ::isatty(STDERR_FILENO) && !a.json;
     cli::ProgressView view(stderr, tty, a.verbose);
-    auto log = stderr_logger(a.verbose, &view);
+    auto log = stderr_logger(a.verbose, tty, &view);
     auto result = pib::build_release(*recipe, *key, opts, log, &view);
     view.clear();
     if (!result) return report_error(result.error());

@@ -65,6 +65,7 @@ void ProgressView::stage_started(const std::string& stage, int index, int count)
 }
 
 void ProgressView::stage_finished(const std::string& stage, std::chrono::milliseconds elapsed) {
+    if (!tty_) return;  // off a terminal the log's stage_done line says it
     clear();
     std::fprintf(out_, "[%d/%d] %-15s done in %s\n", index_, count_, stage.c_str(),
                  human_duration(static_cast<double>(elapsed.count()) / 1000.0).c_str());

@@ -24,12 +24,14 @@ std::string lower(std::string s) {
     return s;
 }
 
-// Credentials in a URL (https://user:pass@host/...) must not reach logs or errors.
+// Credentials in a URL (https://user:pass@host/...) must not reach logs, errors
+// or the published manifest. The userinfo is the authority's part up to its
+// last '@'; the authority ends at the first '/', '?' or '#' (RFC 3986 3.2).
 std::string redact_url(const std::string& url) {
     auto scheme = url.find("://");
     if (scheme == std::string::npos) return url;
     auto host_start = scheme + 3;
-    auto path_start = url.find('/', host_start);
+    auto path_start = url.find_first_of("/?#", host_start);
     auto at = url.rfind('@', path_start == std::string::npos ? url.size() : path_start);
     if (at == std::string::npos || at < host_start) return url;
     return url.substr(0, host_start) + "***@" + url.substr(at + 1);

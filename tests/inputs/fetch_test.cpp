@@ -248,12 +248,26 @@ TEST_F(FetchSource, ConnectionRefusedIsRetriedThenReported) {
 
 TEST_F(FetchSource, CredentialsStayOutOfManifestAndLogs) {
     serve("i.bin", "india\n");
-    Source src = url("/i.bin");
-    src.location.insert(std::string("http://").size(), "user:secret@");
-    auto r = fetch_source(src, "file", cache_.path(), logger());
+    auto with_credentials = [&](const std::string& path) {
+        Source src = url(path);
+        src.location.insert(std::string("http://").size(), "user:secret@");
+        return src;
+    };
+    auto r = fetch_source(with_credentials("/i.bin"), "file", cache_.path(), logger());
     ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(r->input.ref.find("secret"), std::string::npos) << r->input.ref;
-    for (const auto& l : lines_) EXPECT_EQ(l.find("secret"), std::string::npos) << l;
+    // The manifest still says where the bytes came from, with the userinfo masked.
+    EXPECT_EQ(r->input.ref, "http://***@" + base_.substr(std::string("http://").size()) + "/i.bin");
+
+    // Errors reach terminals and CI logs as well.
+    auto missing =
+        fetch_source(with_credentials("/missing.bin"), "file", cache_.path(), logger(), quick_);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().message.find("secret"), std::string::npos) << missing.error().message;
+    EXPECT_NE(missing.error().message.find("***@"), std::string::npos) << missing.error().message;
+    for (const auto& l : lines_) {
+        EXPECT_EQ(l.find("secret"), std::string::npos) << l;
+        EXPECT_EQ(l.find("user:"), std::string::npos) << l;
+    }
 }
 
 TEST(FetchLocal, ChecksDigestInPlace) {

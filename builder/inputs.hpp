@@ -65,19 +65,55 @@ struct ImportedImage {
     std::string boot_fstype;
 };
 
+/// Knobs for import_image; the defaults are safe on any host.
+struct ImportOptions {
+    /// Let libguestfs use KVM, relaunching under TCG if that launch fails. Off
+    /// by default: where /dev/kvm exists but cannot run guests, libguestfs
+    /// aborts rather than falling back (docs/decisions.md).
+    bool try_kvm = false;
+
+    /// The defaults, with try_kvm set when the environment has PIBUILD_GUESTFS_KVM=1.
+    static ImportOptions from_environment();
+};
+
 /// Imports a disk image through libguestfs: the root partition's tree into
 /// `root` (owners, modes, links, device nodes, xattrs kept) and the boot
 /// partition's files into `boot` (the Raspberry Pi firmware partition).
 /// Partitions are chosen as ImageBase says, or detected: boot = first FAT
 /// partition, root = largest ext2/3/4, xfs or btrfs partition. Files from a
 /// FAT boot partition become root:root, 0644 (directories 0755). The image
-/// must be raw with an MBR or GPT partition table; qcow2/vmdk/vhdx/vdi are
-/// refused with a hint to convert them.
+/// must be a raw disk with an MBR or GPT partition table, possibly xz-, zstd-
+/// or gzip-compressed (recognised by content, not name): a compressed image is
+/// first decompressed into a scratch directory beside `root`, removed again on
+/// every way out. qcow2/vmdk/vhdx/vdi and other archives are refused with a
+/// hint, before anything is created or the appliance is launched.
 Result<ImportedImage> import_image(const std::filesystem::path& image, const ImageBase& spec,
                                    const std::filesystem::path& root,
-                                   const std::filesystem::path& boot, const Logger& log);
+                                   const std::filesystem::path& boot, const Logger& log,
+                                   const ImportOptions& opts = ImportOptions::from_environment());
 
 // ---- pure helpers, exposed for tests ------------------------------------
+
+/// What an image file's first bytes say it is.
+enum class ImageFormat {
+    raw,      ///< 0x55AA at byte 510: an MBR, or the protective MBR in front of a GPT
+    xz,       ///< compressed raw image, decompressed before import (Raspberry Pi OS: .img.xz)
+    zstd,     ///< compressed raw image, decompressed before import
+    gzip,     ///< compressed raw image, decompressed before import
+    foreign,  ///< another disk-image or archive format (qcow2, vmdk, zip, bzip2, ...): refused
+    unknown,  ///< none of these (a bare filesystem, a short or empty file): refused
+};
+
+/// The verdict of probe_image.
+struct ImageProbe {
+    ImageFormat format = ImageFormat::unknown;
+    std::string_view what;  ///< "xz-compressed", "a qcow2 image", ...; "" for raw and unknown
+    std::string_view hint;  ///< for foreign: how to turn it into something importable
+};
+
+/// Classifies an image by its first bytes (`head`; 512 are needed to see a
+/// partition table). Magic numbers win over the 0x55AA signature.
+ImageProbe probe_image(std::string_view head);
 
 /// One partition as libguestfs reports it.
 struct PartitionInfo {

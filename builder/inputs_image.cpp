@@ -1,14 +1,12 @@
 // import_image: a disk image is opened read-only inside the libguestfs
 // appliance (no loop devices or mounts on the build host), each chosen
 // partition is streamed out as a tar archive and extracted with GNU tar.
-#include <fcntl.h>
 #include <guestfs.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "builder/inputs.hpp"
 #include "builder/inputs_internal.hpp"
@@ -17,60 +15,6 @@
 namespace pib {
 
 namespace {
-
-// Files libguestfs would misread as raw bytes; FORMAT "raw" is forced because
-// format probing of untrusted images is a known hole (CVE-2010-3851).
-// Raspberry Pi OS ships its images xz-compressed (and once as zip).
-struct ForeignFormat {
-    std::string_view magic;
-    const char* what;
-    const char* hint;
-};
-constexpr ForeignFormat kForeign[] = {
-    {"QFI\xfb", "a qcow2 image", "convert it with `qemu-img convert -O raw`"},
-    {"KDMV", "a vmdk image", "convert it with `qemu-img convert -O raw`"},
-    {"vhdxfile", "a vhdx image", "convert it with `qemu-img convert -O raw`"},
-    {"conectix", "a vhd image", "convert it with `qemu-img convert -O raw`"},
-    {"<<< Oracle VM VirtualBox Disk Image >>>", "a vdi image",
-     "convert it with `qemu-img convert -O raw`"},
-    {"\xfd"
-     "7zXZ",
-     "xz-compressed", "decompress it first (unxz)"},
-    {"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"},
-    {"\x1f\x8b", "gzip-compressed", "decompress it first (gunzip)"},
-    {"BZh", "bzip2-compressed", "decompress it first (bunzip2)"},
-    {"PK\x03\x04", "a zip archive", "extract the image from it first (unzip)"},
-};
-
-// Checks without launching the appliance (~13 s) that this can be a raw disk
-// with a partition table: readable, not another image format, and carrying the
-// 0x55AA signature at byte 510 that MBR and GPT's protective MBR both have.
-Status check_raw_image(const fs::path& image) {
-    int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        Errc code = errno == ENOENT ? Errc::not_found : Errc::io;
-        return fail(code, errno_message("image " + image.string()));
-    }
-    char buf[512];
-    ssize_t n = ::pread(fd, buf, sizeof buf, 0);
-    int saved = errno;
-    ::close(fd);
-    if (n < 0) return fail(Errc::io, "image " + image.string() + ": read: " + std::strerror(saved));
-    std::string_view head(buf, static_cast<std::size_t>(n));
-    for (const auto& f : kForeign) {
-        if (head.substr(0, f.magic.size()) == f.magic) {
-            return fail(Errc::unsupported, "image " + image.string() + " is " + f.what +
-                                               ", not a raw disk image; " + f.hint);
-        }
-    }
-    if (n < 512 || static_cast<unsigned char>(buf[510]) != 0x55 ||
-        static_cast<unsigned char>(buf[511]) != 0xAA) {
-        return fail(
-            Errc::unsupported,
-            "image " + image.string() + " is not a raw disk image: no MBR or GPT partition table");
-    }
-    return {};
-}
 
 // libguestfs warnings go to stderr unless someone listens; libraries never print.
 void on_guestfs_event(guestfs_h*, void* opaque, uint64_t, int, int, const char* buf, size_t len,
@@ -117,21 +61,47 @@ struct StringList {
     }
 };
 
-Status open_image(Guest& g, const fs::path& image) {
+// The direct backend, with TCG unless `kvm`. On hosts where /dev/kvm exists
+// but cannot run guests libguestfs aborts instead of falling back to TCG
+// (MACHINE-NOTES "Virtualisation"), so KVM is only tried when asked for.
+// `shown` names the image in errors: the recipe's file, not a decompressed copy.
+Status open_image(Guest& g, const fs::path& image, const std::string& shown, bool kvm) {
     guestfs_h* h = g.get();
-    // KVM is unusable on our build hosts and libguestfs does not fall back from
-    // it (MACHINE-NOTES "Virtualisation"): always the direct backend under TCG.
-    char force_tcg[] = "force_tcg";
-    char* settings[] = {force_tcg, nullptr};
+    if (!h) return fail(Errc::io, "guestfs_create failed (is libguestfs installed?)");
     if (guestfs_set_backend(h, "direct") != 0) return g.error("guestfs set_backend");
-    if (guestfs_set_backend_settings(h, settings) != 0)
+    // Set even when empty: it replaces LIBGUESTFS_BACKEND_SETTINGS from the environment.
+    char force_tcg[] = "force_tcg";
+    char* tcg[] = {force_tcg, nullptr};
+    char* none[] = {nullptr};
+    if (guestfs_set_backend_settings(h, kvm ? none : tcg) != 0)
         return g.error("guestfs set_backend_settings");
     if (guestfs_add_drive_opts(h, image.c_str(), GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
                                GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1) != 0) {
-        return g.error("open image " + image.string());
+        return g.error("open image " + shown);
     }
-    if (guestfs_launch(h) != 0) return g.error("launch libguestfs appliance for " + image.string());
+    if (guestfs_launch(h) != 0) return g.error("launch libguestfs appliance for " + shown);
     return {};
+}
+
+// Launches the appliance on `image`: under TCG, or first with KVM when the
+// options allow it and again under TCG if that fails (a failed handle cannot be
+// launched again, so the second try gets a new one).
+Result<std::unique_ptr<Guest>> launch_guest(const fs::path& image, const std::string& shown,
+                                            const ImportOptions& opts, const Logger& log) {
+    if (opts.try_kvm) {
+        auto g = std::make_unique<Guest>(log);
+        auto st = open_image(*g, image, shown, true);
+        if (st.ok()) {
+            log.event(Level::info, "inputs", "guestfs_backend").kv("accel", "kvm-or-tcg");
+            return g;
+        }
+        log.event(Level::warn, "inputs", "guestfs_kvm_failed")
+            .kv("error", st.error().message)
+            .kv("retry", "tcg");
+    }
+    auto g = std::make_unique<Guest>(log);
+    PIB_TRY(open_image(*g, image, shown, false));
+    return g;
 }
 
 Result<std::vector<PartitionInfo>> read_partitions(Guest& g) {
@@ -184,23 +154,66 @@ std::string describe_partitions(const std::vector<PartitionInfo>& parts) {
     return s;
 }
 
-// Removes the scratch directory holding the partition archives on every path out.
+// Removes the scratch directory (decompressed image, partition archives) on
+// every way out, and its parent too when import_image created it and nothing
+// else was put there.
 struct ScratchDir {
     fs::path path;
+    bool created_parent = false;
     ~ScratchDir() {
-        if (!path.empty()) (void)remove_tree(path);
+        if (path.empty()) return;
+        (void)remove_tree(path);
+        std::error_code ec;
+        if (created_parent && fs::is_empty(path.parent_path(), ec))
+            fs::remove(path.parent_path(), ec);
     }
 };
 
 }  // namespace
 
+ImportOptions ImportOptions::from_environment() {
+    ImportOptions o;
+    const char* kvm = std::getenv("PIBUILD_GUESTFS_KVM");
+    o.try_kvm = kvm && std::string_view(kvm) == "1";
+    return o;
+}
+
 Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec,
-                                   const fs::path& root, const fs::path& boot, const Logger& log) {
+                                   const fs::path& root, const fs::path& boot, const Logger& log,
+                                   const ImportOptions& opts) {
     auto start = std::chrono::steady_clock::now();
-    PIB_TRY(check_raw_image(image));
-    Guest g(log);
-    if (!g.get()) return fail(Errc::io, "guestfs_create failed (is libguestfs installed?)");
-    PIB_TRY(open_image(g, image));
+    // Refuse what cannot be imported before creating anything or launching the
+    // appliance (~15 s under TCG).
+    auto probe = inputs_detail::probe_image_file(image);
+    if (!probe) return probe.error();
+    PIB_TRY(inputs_detail::check_importable("image " + image.string(), *probe, false));
+
+    // Scratch space goes beside the destination, in the build area that must
+    // hold the tree anyway, not in /tmp, which may be a small tmpfs. It is
+    // declared before the appliance handle, so the appliance is shut down
+    // before its disk is removed.
+    std::error_code ec;
+    fs::path dest_parent = fs::absolute(root, ec).parent_path();
+    bool created_parent = fs::create_directories(dest_parent, ec);
+    if (ec) return fail(Errc::io, "create " + dest_parent.string() + ": " + ec.message());
+    auto tmp = make_temp_dir(dest_parent, "image-import");
+    if (!tmp) return tmp.error();
+    ScratchDir scratch{*tmp, created_parent};
+
+    fs::path disk = image;
+    if (probe->format != ImageFormat::raw) {
+        disk = *tmp / "disk.img";
+        PIB_TRY(inputs_detail::decompress_image(image, probe->format, disk, log));
+        auto inner = inputs_detail::probe_image_file(disk);
+        if (!inner) return inner.error();
+        PIB_TRY(inputs_detail::check_importable(
+            "image " + image.string() + " (" + std::string(probe->what) + ")", *inner, true));
+    }
+
+    auto launching = std::chrono::steady_clock::now();
+    auto guest = launch_guest(disk, image.string(), opts, log);
+    if (!guest) return guest.error();
+    Guest& g = **guest;
     auto launched = std::chrono::steady_clock::now();
     auto parts = read_partitions(g);
     if (!parts) return parts.error();
@@ -209,7 +222,8 @@ Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec,
         .kv("partitions", describe_partitions(*parts))
         .kv("launch_ms",
             static_cast<std::int64_t>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(launched - start).count()));
+                std::chrono::duration_cast<std::chrono::milliseconds>(launched - launching)
+                    .count()));
     auto choice = choose_partitions(*parts, spec);
     if (!choice)
         return fail(choice.error().code, "image " + image.string() + ": " + choice.error().message);
@@ -226,16 +240,6 @@ Result<ImportedImage> import_image(const fs::path& image, const ImageBase& spec,
         .kv("root_fstype", out.root_fstype)
         .kv("boot", out.boot_partition)
         .kv("boot_fstype", out.boot_fstype.empty() ? "-" : out.boot_fstype);
-
-    // The archives go beside the destination (the build area, which must hold the
-    // tree anyway), not to /tmp, which may be a small tmpfs.
-    std::error_code ec;
-    fs::path dest_parent = fs::absolute(root, ec).parent_path();
-    fs::create_directories(dest_parent, ec);
-    if (ec) return fail(Errc::io, "create " + dest_parent.string() + ": " + ec.message());
-    auto tmp = make_temp_dir(dest_parent, "image-import");
-    if (!tmp) return tmp.error();
-    ScratchDir scratch{*tmp};
 
     using inputs_detail::Metadata;
     const fs::path root_tar = *tmp / "root.tar";

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "builder/inputs.hpp"
 #include "common/log.hpp"
 #include "common/result.hpp"
 
@@ -18,5 +19,19 @@ enum class Metadata {
 /// (created if missing).
 Status extract_archive(const std::filesystem::path& tarball, const std::filesystem::path& root,
                        Metadata metadata, const Logger& log);
+
+/// Reads the first 512 bytes of `image` and classifies them
+/// (Errc::not_found when missing, Errc::io when unreadable).
+Result<ImageProbe> probe_image_file(const std::filesystem::path& image);
+
+/// Whether import_image can take an image probed as `probe`: raw, or (unless
+/// `nested`, i.e. already decompressed once) compressed. Otherwise
+/// Errc::unsupported naming `shown` and what to do instead.
+Status check_importable(const std::string& shown, const ImageProbe& probe, bool nested);
+
+/// Decompresses `image` (xz, zstd or gzip) into the new file `out` with that
+/// format's own tool; the tool's integrity check failing is an error.
+Status decompress_image(const std::filesystem::path& image, ImageFormat format,
+                        const std::filesystem::path& out, const Logger& log);
 
 }  // namespace pib::inputs_detail

@@ -1,19 +1,21 @@
-// import_image against a Raspberry Pi OS-like disk image that the test builds
-// itself without libguestfs (sfdisk, mkfs.vfat + mtools, mkfs.ext4 -d, dd), so
-// the check does not share a blind spot with the code under test. The image is
-// built for the suite; the appliance is launched three times in all (~15 s
-// each under TCG): default detection, explicit partitions, out of range.
+// import_image against a Raspberry Pi OS-like disk image built by
+// support/disk_image (sfdisk, mkfs.vfat + mtools, mkfs.ext4 -d, dd; no
+// libguestfs), so the check does not share a blind spot with the code under
+// test. The appliance is launched three times in all (~15-25 s each under
+// TCG), and each launch covers one form of the image as well as one selection
+// case: raw with detected partitions, xz with explicit partitions (Raspberry Pi
+// OS ships .img.xz), zstd with a partition out of range. Refusals that need no
+// appliance are in image_file_test.cpp.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <optional>
 
 #include "builder/inputs.hpp"
-#include "common/process.hpp"
 #include "inputs/sample_tree.hpp"
+#include "support/disk_image.hpp"
 #include "support/test_support.hpp"
 
 namespace pib {
@@ -34,45 +36,31 @@ std::string firmware_bytes() {
     return s;
 }
 
-// Runs a tool the image is built with; any failure stops the fixture.
-void tool(std::vector<std::string> argv, std::string stdin_data = {}) {
-    Command c{.argv = std::move(argv), .env_set = {{"MTOOLS_SKIP_CHECK", "1"}}};
-    c.stdin_data = std::move(stdin_data);
-    auto r = run_checked(c);
-    ASSERT_TRUE(r.ok()) << r.error().message;
-}
-
 // 300 MiB MBR disk: partition 1 FAT32 (type c) at 1 MiB, 64 MiB; partition 2
-// Linux (type 83) from 65 MiB to the end, 235 MiB.
+// Linux (type 83) from 65 MiB to the end, 235 MiB (DiskLayout's defaults).
 void build_image(const fs::path& dir, const fs::path& image) {
     ASSERT_NO_FATAL_FAILURE(test::make_sample_tree(dir / "stage"));
-    const fs::path fat = dir / "fat.img", ext4 = dir / "ext4.img", files = dir / "fat-src";
+    const fs::path files = dir / "fat-src";
     test::write_text(files / "config.txt", kConfigTxt);
     test::write_text(files / "cmdline.txt", kCmdlineTxt);
     test::write_text(files / "start4.elf", firmware_bytes());
     test::write_text(files / "overlays/x.dtbo", "dtbo placeholder\n");
+    ASSERT_EQ(test::make_disk_image(image, files, dir / "stage"), "");
+}
 
-    ASSERT_NO_FATAL_FAILURE(tool({"truncate", "-s", "64M", fat.string()}));
-    ASSERT_NO_FATAL_FAILURE(tool({"mkfs.vfat", "-F", "32", "-n", "BOOT", fat.string()}));
-    ASSERT_NO_FATAL_FAILURE(tool({"mmd", "-i", fat.string(), "::overlays"}));
-    ASSERT_NO_FATAL_FAILURE(
-        tool({"mcopy", "-i", fat.string(), (files / "config.txt").string(),
-              (files / "cmdline.txt").string(), (files / "start4.elf").string(), "::/"}));
-    ASSERT_NO_FATAL_FAILURE(
-        tool({"mcopy", "-i", fat.string(), (files / "overlays/x.dtbo").string(), "::overlays/"}));
+// Names of the entries of `dir`, sorted; empty when it does not exist.
+std::vector<std::string> entries(const fs::path& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+}
 
-    ASSERT_NO_FATAL_FAILURE(tool({"truncate", "-s", "235M", ext4.string()}));
-    ASSERT_NO_FATAL_FAILURE(tool(
-        {"mkfs.ext4", "-q", "-F", "-L", "rootfs", "-d", (dir / "stage").string(), ext4.string()}));
-
-    ASSERT_NO_FATAL_FAILURE(tool({"truncate", "-s", "300M", image.string()}));
-    ASSERT_NO_FATAL_FAILURE(
-        tool({"sfdisk", "--quiet", image.string()},
-             "label: dos\nstart=2048, size=131072, type=c\nstart=133120, type=83\n"));
-    ASSERT_NO_FATAL_FAILURE(tool({"dd", "if=" + fat.string(), "of=" + image.string(), "bs=1M",
-                                  "seek=1", "conv=notrunc", "status=none"}));
-    ASSERT_NO_FATAL_FAILURE(tool({"dd", "if=" + ext4.string(), "of=" + image.string(), "bs=1M",
-                                  "seek=65", "conv=notrunc", "status=none"}));
+std::string joined(const std::vector<std::string>& lines) {
+    std::string all;
+    for (const auto& l : lines) all += l + "\n";
+    return all;
 }
 
 // ctest runs every test in its own process, so the suite set-up builds the image
@@ -92,6 +80,11 @@ class ImportImage : public ::testing::Test {
     }
 
     static fs::path image() { return dir_->path() / "disk.img"; }
+    // The image compressed with `tool` (by the one test that uses it), under a
+    // name that says nothing of it: the format is recognised by content.
+    static fs::path compressed(const std::string& tool) {
+        return dir_->path() / (tool + "-disk.img");
+    }
     static fs::path out(const std::string& name) { return dir_->path() / ("out-" + name); }
 
     static inline std::unique_ptr<TempDir> dir_;
@@ -112,8 +105,7 @@ TEST_F(ImportImage, DetectsPartitionsAndKeepsRootAndBoot) {
         EXPECT_EQ(r->root_fstype, "ext4");
         EXPECT_EQ(r->boot_partition, 1);
         EXPECT_EQ(r->boot_fstype, "vfat");
-        std::string all;
-        for (const auto& l : lines) all += l + "\n";
+        const std::string all = joined(lines);
         EXPECT_NE(all.find("inputs image_opened"), std::string::npos) << all;
         EXPECT_NE(all.find("partitions=1:vfat:67108864,2:ext4:246415360"), std::string::npos)
             << all;
@@ -143,72 +135,67 @@ TEST_F(ImportImage, DetectsPartitionsAndKeepsRootAndBoot) {
     }
     {
         SCOPED_TRACE("no scratch archives left beside the destination");
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(out("default")))
-            names.push_back(e.path().filename());
-        std::sort(names.begin(), names.end());
-        EXPECT_EQ(names, (std::vector<std::string>{"boot", "root"}));
+        EXPECT_EQ(entries(out("default")), (std::vector<std::string>{"boot", "root"}));
+        EXPECT_EQ(joined(lines).find("image_decompressed"), std::string::npos);
     }
 }
 
-TEST_F(ImportImage, ExplicitPartitionNumbers) {
+// Raspberry Pi OS ships .img.xz: decompressed beside the destination, then imported.
+TEST_F(ImportImage, XzImageWithExplicitPartitions) {
+    const fs::path xz = compressed("xz");
+    ASSERT_EQ(test::compress_file(image(), xz, "xz"), "");
+    std::vector<std::string> lines;
+    Logger log([&](Level, const std::string& l) { lines.push_back(l); });
     ImageBase spec;
     spec.root_partition = 2;
     spec.boot_partition = 1;
-    auto r =
-        import_image(image(), spec, out("explicit") / "root", out("explicit") / "boot", Logger());
+    auto r = import_image(xz, spec, out("xz") / "root", out("xz") / "boot", log);
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->root_partition, 2);
     EXPECT_EQ(r->boot_partition, 1);
-    EXPECT_EQ(test::read_text(out("explicit") / "root/etc/fstab"), test::kSampleFstab);
-    EXPECT_EQ(test::read_text(out("explicit") / "boot/start4.elf"), firmware_bytes());
+    test::expect_sample_tree(out("xz") / "root");
+    EXPECT_EQ(test::read_text(out("xz") / "boot/start4.elf"), firmware_bytes());
+    EXPECT_EQ(test::read_text(out("xz") / "boot/config.txt"), kConfigTxt);
+
+    const std::string all = joined(lines);
+    EXPECT_NE(
+        all.find("inputs image_decompressed path=" + xz.string() + " format=xz bytes=314572800"),
+        std::string::npos)
+        << all;
+    EXPECT_NE(all.find("partitions=1:vfat:67108864,2:ext4:246415360"), std::string::npos) << all;
+    EXPECT_EQ(entries(out("xz")), (std::vector<std::string>{"boot", "root"}))
+        << "the decompressed image must not be left behind";
 }
 
-TEST_F(ImportImage, PartitionOutOfRange) {
+// Fails after the launch: the scratch directory with the decompressed image,
+// and the destination's parent the import created, are gone again. Also takes
+// the PIBUILD_GUESTFS_KVM=1 path: here QEMU aborts under KVM within a second
+// (MACHINE-NOTES) and the import relaunches under TCG; on a host where KVM
+// works the first launch succeeds. The outcome is the same either way.
+TEST_F(ImportImage, ZstdImagePartitionOutOfRange) {
+    const fs::path zst = compressed("zstd");
+    ASSERT_EQ(test::compress_file(image(), zst, "zstd"), "");
+    std::vector<std::string> lines;
+    Logger log([&](Level, const std::string& l) { lines.push_back(l); });
     ImageBase spec;
     spec.root_partition = 3;
-    auto r = import_image(image(), spec, out("range") / "root", out("range") / "boot", Logger());
+    auto r = import_image(zst, spec, out("range") / "root", out("range") / "boot", log,
+                          ImportOptions{.try_kvm = true});
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::not_found);
     EXPECT_NE(r.error().message.find("root_partition 3 is out of range"), std::string::npos)
         << r.error().message;
     EXPECT_NE(r.error().message.find("1 (vfat, 64 MiB), 2 (ext4, 235 MiB)"), std::string::npos)
         << r.error().message;
-    EXPECT_FALSE(fs::exists(out("range") / "root"));
-}
+    EXPECT_FALSE(fs::exists(out("range"))) << testing::PrintToString(entries(out("range")));
 
-// None of these launches the appliance: the file is checked first.
-TEST(ImportImageFile, NotARawDiskImage) {
-    TempDir t;
-    const fs::path root = t / "out/root", boot = t / "out/boot";
-    test::write_text(t / "notes.txt", std::string(4096, 'x'));
-    auto r = import_image(t / "notes.txt", ImageBase{}, root, boot, Logger());
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().code, Errc::unsupported);
-    EXPECT_NE(r.error().message.find("not a raw disk image"), std::string::npos)
-        << r.error().message;
-
-    test::write_text(t / "disk.qcow2", std::string("QFI\xfb\0\0\0\3", 8) + std::string(1024, '\0'));
-    auto q = import_image(t / "disk.qcow2", ImageBase{}, root, boot, Logger());
-    ASSERT_FALSE(q.ok());
-    EXPECT_EQ(q.error().code, Errc::unsupported);
-    EXPECT_NE(q.error().message.find("is a qcow2 image"), std::string::npos) << q.error().message;
-
-    // Raspberry Pi OS downloads are .img.xz: say so instead of "no partition table".
-    std::string out;
-    ASSERT_EQ(test::run({"xz", "-k", (t / "notes.txt").string()}, &out), 0) << out;
-    auto x = import_image(t / "notes.txt.xz", ImageBase{}, root, boot, Logger());
-    ASSERT_FALSE(x.ok());
-    EXPECT_NE(x.error().message.find("is xz-compressed"), std::string::npos) << x.error().message;
-    EXPECT_NE(x.error().message.find("unxz"), std::string::npos) << x.error().message;
-
-    test::write_text(t / "empty.img", "");
-    EXPECT_FALSE(import_image(t / "empty.img", ImageBase{}, root, boot, Logger()).ok());
-
-    auto m = import_image(t / "missing.img", ImageBase{}, root, boot, Logger());
-    ASSERT_FALSE(m.ok());
-    EXPECT_EQ(m.error().code, Errc::not_found);
-    EXPECT_FALSE(fs::exists(t / "out"));
+    const std::string all = joined(lines);
+    EXPECT_NE(all.find("format=zstd bytes=314572800"), std::string::npos) << all;
+    const bool kvm_worked =
+        all.find("inputs guestfs_backend accel=kvm-or-tcg") != std::string::npos;
+    const bool fell_back = all.find("inputs guestfs_kvm_failed") != std::string::npos &&
+                           all.find("retry=tcg") != std::string::npos;
+    EXPECT_TRUE(kvm_worked != fell_back) << all;
 }
 
 }  // namespace

@@ -20,4 +20,9 @@ struct DiskLayout {
 std::string make_disk_image(const std::filesystem::path& image, const std::filesystem::path& fat_src,
                             const std::filesystem::path& root_stage, const DiskLayout& layout = {});
 
+/// Writes `in` compressed with `tool` ("xz", "zstd" or "gzip", at a fast level)
+/// to `out`, the way distributions ship images. Returns "" on success, else what failed.
+std::string compress_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                          const std::string& tool);
+
 }  // namespace pib::test

@@ -87,7 +87,7 @@ void read_sha256(Reader& r, const Value& v, T& o) {
 }
 
 const Key<ImageBase> kImageKeys[] = {
-    {source_doc("Disk image: host path or http(s) URL (raw, MBR or GPT).",
+    {source_doc("Disk image: host path or http(s) URL (raw MBR or GPT disk, or one compressed with xz, zstd or gzip).",
                 "./2024-11-19-raspios-bookworm-arm64-lite.img"),
      [](Reader& r, const Value& v, ImageBase& o) {
          set(o.source, r.host_source(v, Reader::Kind::file, true));

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace pib {
 
@@ -15,17 +16,16 @@ std::string errno_message(std::string_view what) {
     return std::string(what) + ": " + std::strerror(errno);
 }
 
-Result<std::string> read_file(const fs::path& path) {
+Status read_chunks(const fs::path& path, std::size_t chunk,
+                   const std::function<void(std::span<const std::uint8_t>)>& sink) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_message(path.string()));
     }
-    std::string data;
-    struct stat st{};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) data.reserve(static_cast<std::size_t>(st.st_size));
-    char buf[65536];
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    std::vector<std::uint8_t> buf(chunk);
     for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+        ssize_t n = ::read(fd, buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR) continue;
             auto e = fail(Errc::io, errno_message("read " + path.string()));
@@ -33,9 +33,20 @@ Result<std::string> read_file(const fs::path& path) {
             return e;
         }
         if (n == 0) break;
-        data.append(buf, static_cast<std::size_t>(n));
+        sink(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
     }
     ::close(fd);
+    return {};
+}
+
+Result<std::string> read_file(const fs::path& path) {
+    std::string data;
+    std::error_code ec;
+    if (auto size = fs::file_size(path, ec); !ec) data.reserve(static_cast<std::size_t>(size));
+    auto st = read_chunks(path, 65536, [&](std::span<const std::uint8_t> b) {
+        data.append(reinterpret_cast<const char*>(b.data()), b.size());
+    });
+    if (!st) return st.error();
     return data;
 }
 

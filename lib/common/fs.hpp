@@ -2,7 +2,10 @@
 // temporary directories next to a destination, durable renames.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +15,10 @@
 namespace pib {
 
 namespace fs = std::filesystem;
+
+/// Streams a file through `sink` in chunks of up to `chunk` bytes.
+Status read_chunks(const fs::path& path, std::size_t chunk,
+                   const std::function<void(std::span<const std::uint8_t>)>& sink);
 
 /// Reads a whole file into memory.
 Result<std::string> read_file(const fs::path& path);

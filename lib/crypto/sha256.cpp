@@ -1,11 +1,7 @@
 #include "crypto/sha256.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <openssl/evp.h>
 
-#include <vector>
 
 #include "common/fs.hpp"
 #include "common/hex.hpp"
@@ -52,27 +48,13 @@ std::string sha256_hex(std::string_view data) {
 }
 
 Result<FileDigest> sha256_file(const std::filesystem::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_message(path.string()));
-    }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     Sha256 h;
     FileDigest d;
-    std::vector<std::uint8_t> buf(1 << 20);
-    for (;;) {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            auto e = fail(Errc::io, errno_message("read " + path.string()));
-            ::close(fd);
-            return e;
-        }
-        if (n == 0) break;
-        h.update(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
-        d.size += static_cast<std::uint64_t>(n);
-    }
-    ::close(fd);
+    auto st = read_chunks(path, 1 << 20, [&](std::span<const std::uint8_t> b) {
+        h.update(b);
+        d.size += b.size();
+    });
+    if (!st) return st.error();
     d.sha256 = h.finish_hex();
     return d;
 }

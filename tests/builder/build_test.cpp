@@ -46,10 +46,7 @@ protected:
     std::unique_ptr<SigningKey> key_;
 };
 
-const TreeEntry* find(const std::vector<TreeEntry>& tree, const std::string& path) {
-    for (const auto& e : tree) if (e.path == path) return &e;
-    return nullptr;
-}
+using test::find_entry;
 
 TEST_F(BuildTest, ReleaseHasTheDesignLayoutAndVerifies) {
     TempDir tmp;
@@ -93,33 +90,33 @@ TEST_F(BuildTest, StepsAndSanitizingShapeTheRoot) {
     auto tree = scan_squashfs(b.result.release_dir / "root.squashfs");
     ASSERT_TRUE(tree.ok()) << tree.error().message;
 
-    auto* motd = find(*tree, "/etc/motd");
+    auto* motd = find_entry(*tree, "/etc/motd");
     ASSERT_NE(motd, nullptr);
     EXPECT_EQ(motd->mode & 07777, 0640u);
     EXPECT_EQ(motd->gid, 1500u);  // group "kiosk" looked up in the image's /etc/group
-    auto* hello = find(*tree, "/usr/local/bin/hello");
+    auto* hello = find_entry(*tree, "/usr/local/bin/hello");
     ASSERT_NE(hello, nullptr);
     EXPECT_EQ(hello->mode & 07777, 0755u);
     EXPECT_EQ(hello->uid, 0u);
-    EXPECT_EQ(find(*tree, "/etc/obsolete.conf"), nullptr);
+    EXPECT_EQ(find_entry(*tree, "/etc/obsolete.conf"), nullptr);
     // Node identity is removed from the shared root.
-    EXPECT_EQ(find(*tree, "/etc/ssh/ssh_host_ed25519_key"), nullptr);
-    EXPECT_EQ(find(*tree, "/etc/ssh/ssh_host_ed25519_key.pub"), nullptr);
-    auto* mid = find(*tree, "/etc/machine-id");
+    EXPECT_EQ(find_entry(*tree, "/etc/ssh/ssh_host_ed25519_key"), nullptr);
+    EXPECT_EQ(find_entry(*tree, "/etc/ssh/ssh_host_ed25519_key.pub"), nullptr);
+    auto* mid = find_entry(*tree, "/etc/machine-id");
     ASSERT_NE(mid, nullptr);
     EXPECT_EQ(mid->size, 0u);
     // Base tree kinds survive.
-    auto* dev = find(*tree, "/dev/null");
+    auto* dev = find_entry(*tree, "/dev/null");
     ASSERT_NE(dev, nullptr);
     EXPECT_EQ(dev->rdev_major, 1u);
     EXPECT_EQ(dev->rdev_minor, 3u);
-    auto* link = find(*tree, "/etc/tool-link");
+    auto* link = find_entry(*tree, "/etc/tool-link");
     ASSERT_NE(link, nullptr);
     EXPECT_EQ(link->link_target, "../usr/bin/tool");
-    auto* tool = find(*tree, "/usr/bin/tool-again");
+    auto* tool = find_entry(*tree, "/usr/bin/tool-again");
     ASSERT_NE(tool, nullptr);
     EXPECT_EQ(tool->nlink, 2u);
-    EXPECT_EQ(find(*tree, "/usr/bin/tool")->xattrs.at("user.origin"), "fixture");
+    EXPECT_EQ(find_entry(*tree, "/usr/bin/tool")->xattrs.at("user.origin"), "fixture");
     // Every mtime is clamped to SOURCE_DATE_EPOCH.
     for (const auto& e : *tree) EXPECT_LE(e.mtime, 1700000000) << e.path;
 }

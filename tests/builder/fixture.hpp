@@ -9,9 +9,16 @@
 
 #include <string>
 
+#include "squashfs/tree.hpp"
 #include "support/test_support.hpp"
 
 namespace pib::test {
+
+/// The entry for `path` in a scanned tree, or nullptr.
+inline const TreeEntry* find_entry(const std::vector<TreeEntry>& tree, const std::string& path) {
+    for (const auto& e : tree) if (e.path == path) return &e;
+    return nullptr;
+}
 
 /// Writes <dir>/rootfs (a tiny root with every kind of inode), <dir>/files,
 /// <dir>/firmware and <dir>/recipe.yaml; `extra` is appended to the recipe.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "builder/build.hpp"
+#include "builder/fixture.hpp"
 #include "squashfs/tree.hpp"
 #include "support/disk_image.hpp"
 #include "support/test_support.hpp"
@@ -16,10 +17,7 @@ namespace {
 using test::TempDir;
 namespace fs = std::filesystem;
 
-const TreeEntry* find(const std::vector<TreeEntry>& tree, const std::string& path) {
-    for (const auto& e : tree) if (e.path == path) return &e;
-    return nullptr;
-}
+using test::find_entry;
 
 const char* kFstab =
     "proc            /proc           proc    defaults          0       0\n"
@@ -87,14 +85,14 @@ TEST(RpiOsImport, BundledRecipeStripsSdCardStateAndTakesFirmwareFromTheImage) {
     EXPECT_EQ(*fstab, "proc            /proc           proc    defaults          0       0\n");
     auto tree = scan_squashfs(img);
     ASSERT_TRUE(tree.ok()) << tree.error().message;
-    EXPECT_EQ(find(*tree, "/etc/ssh/ssh_host_ed25519_key"), nullptr);
-    EXPECT_EQ(find(*tree, "/etc/ssh/ssh_host_ed25519_key.pub"), nullptr);
-    EXPECT_NE(find(*tree, "/etc/ssh/sshd_config"), nullptr);
-    EXPECT_EQ(find(*tree, "/var/swap"), nullptr);
-    auto* masked = find(*tree, "/etc/systemd/system/dphys-swapfile.service");
+    EXPECT_EQ(find_entry(*tree, "/etc/ssh/ssh_host_ed25519_key"), nullptr);
+    EXPECT_EQ(find_entry(*tree, "/etc/ssh/ssh_host_ed25519_key.pub"), nullptr);
+    EXPECT_NE(find_entry(*tree, "/etc/ssh/sshd_config"), nullptr);
+    EXPECT_EQ(find_entry(*tree, "/var/swap"), nullptr);
+    auto* masked = find_entry(*tree, "/etc/systemd/system/dphys-swapfile.service");
     ASSERT_NE(masked, nullptr);
     EXPECT_EQ(masked->link_target, "/dev/null");
-    auto* pi_home_owner = find(*tree, "/etc/passwd");
+    auto* pi_home_owner = find_entry(*tree, "/etc/passwd");
     ASSERT_NE(pi_home_owner, nullptr);
 
     const auto boot = r->release_dir / "boot";

@@ -68,12 +68,12 @@ run() {
         cat "$work/stderr" >&2
         exit 1
     }
-    awk -v size="$(stat -c %s "$out")" -v load="$load" '
+    awk -v size="$(stat -c %s "$out")" -v startload="$load" '
         /Elapsed \(wall clock\)/ { n = split($NF, t, ":"); wall = 0; for (i = 1; i <= n; i++) wall = wall * 60 + t[i] }
         /User time/   { cpu += $NF }
         /System time/ { cpu += $NF }
         /Maximum resident set size/ { rss = $NF }
-        END { printf "%.2f %.2f %d %d %s\n", wall, cpu, rss, size, load }' "$work/time" >>"$work/$name"
+        END { printf "%.2f %.2f %d %d %s\n", wall, cpu, rss, size, startload }' "$work/time" >>"$work/$name"
     echo "squashfs_bench: $name $(tail -1 "$work/$name") (wall cpu rss_kb bytes load)" >&2
 }
 

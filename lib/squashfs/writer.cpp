@@ -96,9 +96,16 @@ Status ImageWriter::create_pipeline() {
     desc.size = sizeof desc;
     desc.max_block_size = opts_.block_size;
     desc.num_workers = workers;
-    // Each block in flight holds block_size bytes; the backlog bounds memory
-    // no matter how large the tree is.
-    desc.max_backlog = static_cast<sqfs_u32>(opts_.max_backlog ? opts_.max_backlog : 4 * workers);
+    // Each block in flight holds block_size bytes, so the backlog bounds
+    // memory however large the tree. Blocks complete in submission order
+    // (threadpool.c hands them back by ticket), and a run of small files
+    // submits nothing but fragments, so the queue must hold enough work to
+    // keep the workers busy meanwhile: on a 670 MB Debian root with 2
+    // workers, 8 blocks took 37 s, 64 blocks (8 MiB) 32.5 s at 30 MB RSS,
+    // 256 blocks no better at 60 MB (docs/performance.md).
+    std::size_t backlog = opts_.max_backlog;
+    if (backlog == 0) backlog = std::max<std::size_t>(4 * workers, (8u << 20) / opts_.block_size);
+    desc.max_backlog = static_cast<sqfs_u32>(backlog);
     desc.cmp = cmp_.get();
     desc.wr = blkwr_.get();
     desc.tbl = fragtbl_.get();

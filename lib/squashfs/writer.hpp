@@ -24,7 +24,7 @@ struct SquashfsOptions {
     std::uint32_t block_size = 131072;   ///< power of two, 4 KiB .. 1 MiB
     int zstd_level = 15;                 ///< 1..22
     unsigned workers = 0;                ///< compression threads; 0 = every core
-    std::size_t max_backlog = 0;         ///< blocks in flight; 0 = 4 per worker (bounds memory)
+    std::size_t max_backlog = 0;         ///< blocks in flight; 0 = 8 MiB of blocks, at least 4 per worker (bounds memory)
     /// Every mtime later than this becomes this; also the superblock time.
     std::int64_t mtime_clamp = 0;
     bool exportable = true;              ///< write an NFS export table (needed for NFS serving)

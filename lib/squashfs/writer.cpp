@@ -111,6 +111,12 @@ Status ImageWriter::create_pipeline() {
     desc.tbl = fragtbl_.get();
     desc.file = file_.get();
     desc.uncmp = uncmp_.get();
+    // Known libsquashfs 1.2 behaviour: if writing fails mid-data, blocks
+    // still queued in its thread pool are not freed when the processor is
+    // destroyed (block_processor_destroy frees the pool's work items, not the
+    // blocks they carry). At most max_backlog blocks, once per failed image;
+    // draining them first is not safe through the API (after a worker error
+    // the pool's dequeue waits for tickets that never complete).
     sqfs_block_processor_t* proc = nullptr;
     if ((ret = sqfs_block_processor_create_ex(&desc, &proc))) return library_error("creating block processor", ret);
     proc_.reset(proc);

@@ -78,7 +78,8 @@ Result<std::vector<std::string>> list_dir_sorted(const std::string& path) {
     std::vector<std::string> names;
     errno = 0;
     while (dirent* ent = ::readdir(d)) {
-        if (std::strcmp(ent->d_name, ".") != 0 && std::strcmp(ent->d_name, "..") != 0) names.emplace_back(ent->d_name);
+        if (std::strcmp(ent->d_name, ".") != 0 && std::strcmp(ent->d_name, "..") != 0)
+            names.emplace_back(ent->d_name);
         errno = 0;
     }
     int e = errno;

@@ -35,7 +35,7 @@ struct FileInodes {
 
 /// One image being written; run() is the whole job.
 class ImageWriter {
-public:
+  public:
     ImageWriter(const SquashfsOptions& opts, const Logger& log, const SquashfsProgressFn& progress)
         : opts_(opts), log_(log), progress_(progress) {}
 
@@ -45,7 +45,7 @@ public:
     /// must never take the device node with it.
     bool remove_on_error() const { return file_ && out_regular_; }
 
-private:
+  private:
     Status open_output(const std::string& out, struct stat& st);
     Status create_pipeline();
     Status write_data();
@@ -89,6 +89,5 @@ private:
     Handle<sqfs_dir_writer_t> dirwr_;
     Handle<sqfs_block_processor_t> proc_;
 };
-
 
 }  // namespace pib::squashfs_detail

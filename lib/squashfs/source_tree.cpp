@@ -30,9 +30,12 @@ Status read_xattrs(SourceNode& node, SourceTree& tree, const Logger& log) {
     if (!all) return all.error();
     for (auto& [key, value] : *all) {
         if (sqfs_get_xattr_prefix_id(key.c_str()) < 0) {
-            log.event(Level::warn, "squashfs", "xattr_skipped").kv("path", node.path).kv("key", key);
-            tree.warnings.push_back(node.path + ": xattr " + key +
-                                    " not stored: squashfs holds only user., trusted. and security. xattrs");
+            log.event(Level::warn, "squashfs", "xattr_skipped")
+                .kv("path", node.path)
+                .kv("key", key);
+            tree.warnings.push_back(
+                node.path + ": xattr " + key +
+                " not stored: squashfs holds only user., trusted. and security. xattrs");
             continue;
         }
         node.xattrs.emplace_back(std::move(key), std::move(value));
@@ -63,8 +66,9 @@ Status fill_node(SourceNode& node, const struct stat& st, SourceTree& tree, Scan
         node.rdev_minor = minor(st.st_rdev);
         // The on-disk devno has 12 bits of major and 20 of minor.
         if (node.rdev_major > 0xfff || node.rdev_minor > 0xfffff)
-            return fail(Errc::unsupported, node.path + ": device number " + std::to_string(node.rdev_major) +
-                                               ":" + std::to_string(node.rdev_minor) +
+            return fail(Errc::unsupported, node.path + ": device number " +
+                                               std::to_string(node.rdev_major) + ":" +
+                                               std::to_string(node.rdev_minor) +
                                                " does not fit squashfs's 12:20 bit encoding");
     }
     if (S_ISLNK(st.st_mode)) {
@@ -74,7 +78,7 @@ Status fill_node(SourceNode& node, const struct stat& st, SourceTree& tree, Scan
     }
     if (node.maybe_linked) {
         auto [it, fresh] = state.first_name.emplace(std::make_pair(node.dev, node.ino),
-                                                     static_cast<std::uint32_t>(tree.nodes.size()));
+                                                    static_cast<std::uint32_t>(tree.nodes.size()));
         if (!fresh) {
             node.xattrs = tree.nodes[it->second].xattrs;
             return {};
@@ -96,7 +100,8 @@ Status scan_dir(SourceTree& tree, std::uint32_t dir_index, ScanState& state) {
         node.name = std::move(name);
         node.parent = dir_index;
         struct stat st {};
-        if (::lstat(node.path.c_str(), &st) != 0) return fail(Errc::io, errno_message("lstat " + node.path));
+        if (::lstat(node.path.c_str(), &st) != 0)
+            return fail(Errc::io, errno_message("lstat " + node.path));
         const Exclude& ex = state.exclude;
         if (ex.active && !S_ISDIR(st.st_mode) && st.st_dev == ex.dev && st.st_ino == ex.ino) {
             state.log.event(Level::info, "squashfs", "output_excluded").kv("path", node.path);
@@ -117,7 +122,7 @@ Status scan_dir(SourceTree& tree, std::uint32_t dir_index, ScanState& state) {
 /// neighbouring numbers, which keeps libsquashfs's delta-encoded directory
 /// headers few. A hard-linked inode belongs to the name numbered first.
 class Numberer {
-public:
+  public:
     explicit Numberer(SourceTree& tree) : tree_(tree) {}
 
     void run() {
@@ -125,7 +130,7 @@ public:
         assign(0);
     }
 
-private:
+  private:
     void number_children(std::uint32_t dir) {
         for (std::uint32_t c : tree_.nodes[dir].children)
             if (S_ISDIR(tree_.nodes[c].mode)) number_children(c);
@@ -183,7 +188,8 @@ Result<SourceTree> scan_source(const std::string& src, const Exclude& exclude, c
         state.pending.pop_back();
         PIB_TRY(scan_dir(tree, dir, state));
     }
-    if (tree.nodes.size() >= 0xffffffffu) return fail(Errc::unsupported, src + ": too many inodes for squashfs");
+    if (tree.nodes.size() >= 0xffffffffu)
+        return fail(Errc::unsupported, src + ": too many inodes for squashfs");
     Numberer(tree).run();
     return tree;
 }

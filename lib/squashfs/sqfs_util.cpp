@@ -1,9 +1,9 @@
 #include "squashfs/sqfs_util.hpp"
 
+#include <fcntl.h>
 #include <sqfs/error.h>
 #include <sqfs/inode.h>
 #include <sqfs/io.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,24 +14,42 @@ namespace pib::sqfs_util {
 
 std::string error_name(int code) {
     switch (code) {
-        case SQFS_ERROR_ALLOC: return "SQFS_ERROR_ALLOC (out of memory)";
-        case SQFS_ERROR_IO: return "SQFS_ERROR_IO";
-        case SQFS_ERROR_COMPRESSOR: return "SQFS_ERROR_COMPRESSOR";
-        case SQFS_ERROR_INTERNAL: return "SQFS_ERROR_INTERNAL";
-        case SQFS_ERROR_CORRUPTED: return "SQFS_ERROR_CORRUPTED";
-        case SQFS_ERROR_UNSUPPORTED: return "SQFS_ERROR_UNSUPPORTED";
-        case SQFS_ERROR_OVERFLOW: return "SQFS_ERROR_OVERFLOW";
-        case SQFS_ERROR_OUT_OF_BOUNDS: return "SQFS_ERROR_OUT_OF_BOUNDS";
-        case SFQS_ERROR_SUPER_MAGIC: return "SQFS_ERROR_SUPER_MAGIC (not a squashfs image)";
-        case SFQS_ERROR_SUPER_VERSION: return "SQFS_ERROR_SUPER_VERSION";
-        case SQFS_ERROR_SUPER_BLOCK_SIZE: return "SQFS_ERROR_SUPER_BLOCK_SIZE";
-        case SQFS_ERROR_NOT_DIR: return "SQFS_ERROR_NOT_DIR";
-        case SQFS_ERROR_NO_ENTRY: return "SQFS_ERROR_NO_ENTRY";
-        case SQFS_ERROR_LINK_LOOP: return "SQFS_ERROR_LINK_LOOP";
-        case SQFS_ERROR_NOT_FILE: return "SQFS_ERROR_NOT_FILE";
-        case SQFS_ERROR_ARG_INVALID: return "SQFS_ERROR_ARG_INVALID";
-        case SQFS_ERROR_SEQUENCE: return "SQFS_ERROR_SEQUENCE";
-        default: return "error " + std::to_string(code);
+        case SQFS_ERROR_ALLOC:
+            return "SQFS_ERROR_ALLOC (out of memory)";
+        case SQFS_ERROR_IO:
+            return "SQFS_ERROR_IO";
+        case SQFS_ERROR_COMPRESSOR:
+            return "SQFS_ERROR_COMPRESSOR";
+        case SQFS_ERROR_INTERNAL:
+            return "SQFS_ERROR_INTERNAL";
+        case SQFS_ERROR_CORRUPTED:
+            return "SQFS_ERROR_CORRUPTED";
+        case SQFS_ERROR_UNSUPPORTED:
+            return "SQFS_ERROR_UNSUPPORTED";
+        case SQFS_ERROR_OVERFLOW:
+            return "SQFS_ERROR_OVERFLOW";
+        case SQFS_ERROR_OUT_OF_BOUNDS:
+            return "SQFS_ERROR_OUT_OF_BOUNDS";
+        case SFQS_ERROR_SUPER_MAGIC:
+            return "SQFS_ERROR_SUPER_MAGIC (not a squashfs image)";
+        case SFQS_ERROR_SUPER_VERSION:
+            return "SQFS_ERROR_SUPER_VERSION";
+        case SQFS_ERROR_SUPER_BLOCK_SIZE:
+            return "SQFS_ERROR_SUPER_BLOCK_SIZE";
+        case SQFS_ERROR_NOT_DIR:
+            return "SQFS_ERROR_NOT_DIR";
+        case SQFS_ERROR_NO_ENTRY:
+            return "SQFS_ERROR_NO_ENTRY";
+        case SQFS_ERROR_LINK_LOOP:
+            return "SQFS_ERROR_LINK_LOOP";
+        case SQFS_ERROR_NOT_FILE:
+            return "SQFS_ERROR_NOT_FILE";
+        case SQFS_ERROR_ARG_INVALID:
+            return "SQFS_ERROR_ARG_INVALID";
+        case SQFS_ERROR_SEQUENCE:
+            return "SQFS_ERROR_SEQUENCE";
+        default:
+            return "error " + std::to_string(code);
     }
 }
 
@@ -84,7 +102,9 @@ struct OutputFile {
     int fd;
 };
 
-OutputFile* self(const sqfs_file_t* f) { return reinterpret_cast<OutputFile*>(const_cast<sqfs_file_t*>(f)); }
+OutputFile* self(const sqfs_file_t* f) {
+    return reinterpret_cast<OutputFile*>(const_cast<sqfs_file_t*>(f));
+}
 
 void out_destroy(sqfs_object_t* obj) {
     auto* f = reinterpret_cast<OutputFile*>(obj);
@@ -149,7 +169,8 @@ Result<Handle<sqfs_file_t>> create_output(const std::string& path, struct stat& 
 
 InodePtr alloc_inode(std::size_t payload) {
     // The library frees inodes with free(); allocate them the same way.
-    auto* raw = static_cast<sqfs_inode_generic_t*>(std::calloc(1, sizeof(sqfs_inode_generic_t) + payload));
+    auto* raw =
+        static_cast<sqfs_inode_generic_t*>(std::calloc(1, sizeof(sqfs_inode_generic_t) + payload));
     if (raw) {
         raw->payload_bytes_available = static_cast<sqfs_u32>(payload);
         raw->payload_bytes_used = static_cast<sqfs_u32>(payload);

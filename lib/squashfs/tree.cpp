@@ -19,14 +19,16 @@ namespace pib {
 namespace squashfs_detail {
 
 std::vector<TreeEntry> sort_and_group(std::vector<ScannedEntry> items) {
-    std::sort(items.begin(), items.end(),
-              [](const ScannedEntry& a, const ScannedEntry& b) { return a.entry.path < b.entry.path; });
+    std::sort(items.begin(), items.end(), [](const ScannedEntry& a, const ScannedEntry& b) {
+        return a.entry.path < b.entry.path;
+    });
     std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> first_name;
     std::vector<TreeEntry> out;
     out.reserve(items.size());
     for (auto& item : items) {
         TreeEntry& e = item.entry;
-        if (S_ISREG(e.mode) && e.nlink > 1) e.link_group = first_name.try_emplace(item.inode, e.path).first->second;
+        if (S_ISREG(e.mode) && e.nlink > 1)
+            e.link_group = first_name.try_emplace(item.inode, e.path).first->second;
         out.push_back(std::move(e));
     }
     return out;
@@ -38,8 +40,8 @@ namespace {
 
 using squashfs_detail::ScannedEntry;
 
-Result<ScannedEntry> describe(const std::string& disk_path, std::string tree_path, const struct stat& st,
-                              const TreeOptions& opts) {
+Result<ScannedEntry> describe(const std::string& disk_path, std::string tree_path,
+                              const struct stat& st, const TreeOptions& opts) {
     ScannedEntry item;
     TreeEntry& e = item.entry;
     e.path = std::move(tree_path);
@@ -74,7 +76,8 @@ Result<ScannedEntry> describe(const std::string& disk_path, std::string tree_pat
 
 }  // namespace
 
-Result<std::vector<TreeEntry>> scan_directory(const std::filesystem::path& dir, const TreeOptions& opts) {
+Result<std::vector<TreeEntry>> scan_directory(const std::filesystem::path& dir,
+                                              const TreeOptions& opts) {
     const std::string root = dir.string();
     struct stat st {};
     // Like write_squashfs: the root itself may be reached through a symlink.
@@ -97,11 +100,13 @@ Result<std::vector<TreeEntry>> scan_directory(const std::filesystem::path& dir, 
         for (const auto& name : *names) {
             std::string child_disk = disk.back() == '/' ? disk + name : disk + "/" + name;
             std::string child_tree = tree + "/" + name;
-            if (::lstat(child_disk.c_str(), &st) != 0) return fail(Errc::io, errno_message("lstat " + child_disk));
+            if (::lstat(child_disk.c_str(), &st) != 0)
+                return fail(Errc::io, errno_message("lstat " + child_disk));
             auto item = describe(child_disk, child_tree, st, opts);
             if (!item) return item.error();
             items.push_back(std::move(*item));
-            if (S_ISDIR(st.st_mode)) pending.emplace_back(std::move(child_disk), std::move(child_tree));
+            if (S_ISDIR(st.st_mode))
+                pending.emplace_back(std::move(child_disk), std::move(child_tree));
         }
     }
     return squashfs_detail::sort_and_group(std::move(items));

@@ -51,14 +51,16 @@ Result<std::unique_ptr<Image>> open_image(const std::filesystem::path& path, boo
     img->path = path.string();
     const std::string& p = img->path;
     img->file.reset(sqfs_open_file(p.c_str(), SQFS_FILE_OPEN_READ_ONLY));
-    if (!img->file) return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_message("open " + p));
+    if (!img->file)
+        return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_message("open " + p));
     int ret = sqfs_super_read(&img->super, img->file.get());
     if (ret) return library_error(p + ": superblock", ret);
     if (!readers) return img;
 
     sqfs_compressor_config_t cfg;
     auto id = static_cast<SQFS_COMPRESSOR>(img->super.compression_id);
-    if ((ret = sqfs_compressor_config_init(&cfg, id, img->super.block_size, SQFS_COMP_FLAG_UNCOMPRESS)))
+    if ((ret = sqfs_compressor_config_init(&cfg, id, img->super.block_size,
+                                           SQFS_COMP_FLAG_UNCOMPRESS)))
         return library_error(p + ": compressor", ret);
     sqfs_compressor_t* cmp = nullptr;
     if ((ret = sqfs_compressor_create(&cfg, &cmp))) return library_error(p + ": compressor", ret);
@@ -74,14 +76,16 @@ Result<std::unique_ptr<Image>> open_image(const std::filesystem::path& path, boo
     if ((ret = sqfs_id_table_read(img->ids.get(), img->file.get(), &img->super, img->cmp.get())))
         return library_error(p + ": id table", ret);
     img->dirs.reset(sqfs_dir_reader_create(&img->super, img->cmp.get(), img->file.get(), 0));
-    img->data.reset(sqfs_data_reader_create(img->file.get(), img->super.block_size, img->cmp.get(), 0));
+    img->data.reset(
+        sqfs_data_reader_create(img->file.get(), img->super.block_size, img->cmp.get(), 0));
     if (!img->dirs || !img->data) return library_error(p + ": readers", SQFS_ERROR_ALLOC);
     if ((ret = sqfs_data_reader_load_fragment_table(img->data.get(), &img->super)))
         return library_error(p + ": fragment table", ret);
     if (!(img->super.flags & SQFS_FLAG_NO_XATTRS) && img->super.xattr_id_table_start != ~0ull) {
         img->xattrs.reset(sqfs_xattr_reader_create(0));
         if (!img->xattrs) return library_error(p + ": xattr reader", SQFS_ERROR_ALLOC);
-        if ((ret = sqfs_xattr_reader_load(img->xattrs.get(), &img->super, img->file.get(), img->cmp.get())))
+        if ((ret = sqfs_xattr_reader_load(img->xattrs.get(), &img->super, img->file.get(),
+                                          img->cmp.get())))
             return library_error(p + ": xattr table", ret);
     }
     return img;
@@ -91,7 +95,8 @@ Result<std::unique_ptr<Image>> open_image(const std::filesystem::path& path, boo
 Status read_contents(Image& img, const sqfs_inode_generic_t* inode, const std::string& name,
                      const std::function<void(const sqfs_u8*, std::size_t)>& sink) {
     sqfs_u64 size = 0;
-    if (sqfs_inode_get_file_size(inode, &size)) return fail(Errc::invalid, img.path + ":" + name + ": not a file");
+    if (sqfs_inode_get_file_size(inode, &size))
+        return fail(Errc::invalid, img.path + ":" + name + ": not a file");
     const std::size_t bs = img.super.block_size;
     const std::size_t blocks = sqfs_inode_get_file_block_count(inode);
     std::vector<sqfs_u8> zeros;
@@ -107,8 +112,11 @@ Status read_contents(Image& img, const sqfs_inode_generic_t* inode, const std::s
             sqfs_u8* buf = nullptr;
             int ret = sqfs_data_reader_get_block(img.data.get(), inode, i, &got, &buf);
             std::unique_ptr<sqfs_u8, sqfs_util::Free> owned(buf);
-            if (ret) return library_error(img.path + ":" + name + ": block " + std::to_string(i), ret);
-            if (got != want) return fail(Errc::corrupted, img.path + ":" + name + ": short block " + std::to_string(i));
+            if (ret)
+                return library_error(img.path + ":" + name + ": block " + std::to_string(i), ret);
+            if (got != want)
+                return fail(Errc::corrupted,
+                            img.path + ":" + name + ": short block " + std::to_string(i));
             sink(buf, got);
         }
         left -= want;
@@ -119,7 +127,8 @@ Status read_contents(Image& img, const sqfs_inode_generic_t* inode, const std::s
         int ret = sqfs_data_reader_get_fragment(img.data.get(), inode, &got, &buf);
         std::unique_ptr<sqfs_u8, sqfs_util::Free> owned(buf);
         if (ret) return library_error(img.path + ":" + name + ": fragment", ret);
-        if (got != left) return fail(Errc::corrupted, img.path + ":" + name + ": fragment size mismatch");
+        if (got != left)
+            return fail(Errc::corrupted, img.path + ":" + name + ": fragment size mismatch");
         sink(buf, got);
     }
     return {};
@@ -129,7 +138,8 @@ Status read_xattrs(Image& img, const sqfs_inode_generic_t* inode, const std::str
                    std::map<std::string, std::string>& out) {
     sqfs_u32 index = kNoXattr;
     if (sqfs_inode_get_xattr_index(inode, &index) || index == kNoXattr) return {};
-    if (!img.xattrs) return fail(Errc::corrupted, img.path + ":" + name + ": xattr index without xattr table");
+    if (!img.xattrs)
+        return fail(Errc::corrupted, img.path + ":" + name + ": xattr index without xattr table");
     sqfs_xattr_id_t desc;
     int ret = sqfs_xattr_reader_get_desc(img.xattrs.get(), index, &desc);
     if (!ret) ret = sqfs_xattr_reader_seek_kv(img.xattrs.get(), &desc);
@@ -144,7 +154,8 @@ Status read_xattrs(Image& img, const sqfs_inode_generic_t* inode, const std::str
         // On disk a key is a prefix id plus the rest of the name (key->size
         // counts only the rest); 1.2's read_key hands back the full,
         // NUL-terminated name with the prefix already put in front.
-        const char* prefix = sqfs_get_xattr_prefix(static_cast<SQFS_XATTR_TYPE>(key->type & SQFS_XATTR_PREFIX_MASK));
+        const char* prefix =
+            sqfs_get_xattr_prefix(static_cast<SQFS_XATTR_TYPE>(key->type & SQFS_XATTR_PREFIX_MASK));
         if (!prefix) return fail(Errc::corrupted, img.path + ":" + name + ": unknown xattr prefix");
         const std::size_t prefix_len = std::strlen(prefix);
         const auto* text = reinterpret_cast<const char*>(key->key);
@@ -156,8 +167,8 @@ Status read_xattrs(Image& img, const sqfs_inode_generic_t* inode, const std::str
     return {};
 }
 
-Result<squashfs_detail::ScannedEntry> describe(Image& img, const sqfs_tree_node_t* node, std::string path,
-                                               const TreeOptions& opts) {
+Result<squashfs_detail::ScannedEntry> describe(Image& img, const sqfs_tree_node_t* node,
+                                               std::string path, const TreeOptions& opts) {
     const sqfs_inode_generic_t* inode = node->inode;
     squashfs_detail::ScannedEntry item;
     TreeEntry& e = item.entry;
@@ -176,8 +187,9 @@ Result<squashfs_detail::ScannedEntry> describe(Image& img, const sqfs_tree_node_
             e.nlink = inode->base.type == SQFS_INODE_EXT_FILE ? inode->data.file_ext.nlink : 1;
             if (opts.hash_contents) {
                 Sha256 hash;
-                PIB_TRY(read_contents(img, inode, e.path,
-                                      [&](const sqfs_u8* p, std::size_t n) { hash.update({p, n}); }));
+                PIB_TRY(read_contents(img, inode, e.path, [&](const sqfs_u8* p, std::size_t n) {
+                    hash.update({p, n});
+                }));
                 e.sha256 = hash.finish_hex();
             }
             break;
@@ -185,7 +197,8 @@ Result<squashfs_detail::ScannedEntry> describe(Image& img, const sqfs_tree_node_
         case SQFS_INODE_SLINK:
         case SQFS_INODE_EXT_SLINK:  // nlink and target_size sit at the same offsets in both
             e.nlink = inode->data.slink.nlink;
-            e.link_target.assign(reinterpret_cast<const char*>(inode->extra), inode->data.slink.target_size);
+            e.link_target.assign(reinterpret_cast<const char*>(inode->extra),
+                                 inode->data.slink.target_size);
             break;
         case SQFS_INODE_BDEV:
         case SQFS_INODE_CDEV:
@@ -213,7 +226,8 @@ struct TreeFree {
 
 }  // namespace
 
-Result<std::vector<TreeEntry>> scan_squashfs(const std::filesystem::path& image, const TreeOptions& opts) {
+Result<std::vector<TreeEntry>> scan_squashfs(const std::filesystem::path& image,
+                                             const TreeOptions& opts) {
     auto img = open_image(image, true);
     if (!img) return img.error();
     Image& im = **img;
@@ -254,7 +268,8 @@ Result<SquashfsInfo> squashfs_info(const std::filesystem::path& image) {
     return info;
 }
 
-Result<std::string> squashfs_read_file(const std::filesystem::path& image, const std::string& path) {
+Result<std::string> squashfs_read_file(const std::filesystem::path& image,
+                                       const std::string& path) {
     auto img = open_image(image, true);
     if (!img) return img.error();
     Image& im = **img;
@@ -272,8 +287,9 @@ Result<std::string> squashfs_read_file(const std::filesystem::path& image, const
     sqfs_u64 size = 0;
     sqfs_inode_get_file_size(inode.get(), &size);
     out.reserve(static_cast<std::size_t>(size));
-    PIB_TRY(read_contents(im, inode.get(), path,
-                          [&](const sqfs_u8* p, std::size_t n) { out.append(reinterpret_cast<const char*>(p), n); }));
+    PIB_TRY(read_contents(im, inode.get(), path, [&](const sqfs_u8* p, std::size_t n) {
+        out.append(reinterpret_cast<const char*>(p), n);
+    }));
     return out;
 }
 

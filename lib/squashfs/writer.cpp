@@ -35,12 +35,15 @@ namespace {
 Status check_options(const SquashfsOptions& o) {
     const std::uint32_t bs = o.block_size;
     if (bs < SQFS_MIN_BLOCK_SIZE || bs > SQFS_MAX_BLOCK_SIZE || (bs & (bs - 1)) != 0)
-        return fail(Errc::invalid, "squashfs block size " + std::to_string(bs) + " is not a power of two in 4 KiB..1 MiB");
+        return fail(Errc::invalid, "squashfs block size " + std::to_string(bs) +
+                                       " is not a power of two in 4 KiB..1 MiB");
     if (o.zstd_level < SQFS_ZSTD_MIN_LEVEL || o.zstd_level > SQFS_ZSTD_MAX_LEVEL)
-        return fail(Errc::invalid, "zstd level " + std::to_string(o.zstd_level) + " is outside 1..22");
+        return fail(Errc::invalid,
+                    "zstd level " + std::to_string(o.zstd_level) + " is outside 1..22");
     // Inode and superblock times are unsigned 32-bit seconds on disk.
     if (o.mtime_clamp < 0 || o.mtime_clamp > 0xFFFFFFFFll)
-        return fail(Errc::invalid, "mtime clamp " + std::to_string(o.mtime_clamp) + " does not fit squashfs's 32-bit times");
+        return fail(Errc::invalid, "mtime clamp " + std::to_string(o.mtime_clamp) +
+                                       " does not fit squashfs's 32-bit times");
     return {};
 }
 
@@ -60,18 +63,22 @@ Status ImageWriter::create_pipeline() {
     if (ret) return library_error("zstd compressor config", ret);
     cfg.level = static_cast<sqfs_u32>(opts_.zstd_level);
     sqfs_compressor_t* c = nullptr;
-    if ((ret = sqfs_compressor_create(&cfg, &c))) return library_error("creating zstd compressor", ret);
+    if ((ret = sqfs_compressor_create(&cfg, &c)))
+        return library_error("creating zstd compressor", ret);
     cmp_.reset(c);
     // A decompressor lets the block processor compare a tail-end fragment with
     // the stored one before deduplicating it; without one it trusts
     // size + xxh32 alone (block_processor.c, chunk_info_equals).
     cfg.flags |= SQFS_COMP_FLAG_UNCOMPRESS;
-    if ((ret = sqfs_compressor_create(&cfg, &c))) return library_error("creating zstd decompressor", ret);
+    if ((ret = sqfs_compressor_create(&cfg, &c)))
+        return library_error("creating zstd decompressor", ret);
     uncmp_.reset(c);
 
-    if ((ret = sqfs_super_init(&super_, opts_.block_size, clamp_time(opts_.mtime_clamp), SQFS_COMP_ZSTD)))
+    if ((ret = sqfs_super_init(&super_, opts_.block_size, clamp_time(opts_.mtime_clamp),
+                               SQFS_COMP_ZSTD)))
         return library_error("superblock", ret);
-    if ((ret = sqfs_super_write(&super_, file_.get()))) return library_error("writing superblock to " + out_, ret);
+    if ((ret = sqfs_super_write(&super_, file_.get())))
+        return library_error("writing superblock to " + out_, ret);
     // Returns > 0 when options were written: only for a non-default level,
     // exactly like mksquashfs's zstd_dump_options().
     ret = cmp_->write_options(cmp_.get(), file_.get());
@@ -86,11 +93,14 @@ Status ImageWriter::create_pipeline() {
     // follows the inode table, so it is collected in memory until then.
     im_.reset(sqfs_meta_writer_create(file_.get(), cmp_.get(), 0));
     dm_.reset(sqfs_meta_writer_create(file_.get(), cmp_.get(), SQFS_META_WRITER_KEEP_IN_MEMORY));
-    if (!blkwr_ || !fragtbl_ || !idtbl_ || !xwr_ || !im_ || !dm_) return library_error("squashfs writer setup", SQFS_ERROR_ALLOC);
-    dirwr_.reset(sqfs_dir_writer_create(dm_.get(), opts_.exportable ? SQFS_DIR_WRITER_CREATE_EXPORT_TABLE : 0));
+    if (!blkwr_ || !fragtbl_ || !idtbl_ || !xwr_ || !im_ || !dm_)
+        return library_error("squashfs writer setup", SQFS_ERROR_ALLOC);
+    dirwr_.reset(sqfs_dir_writer_create(
+        dm_.get(), opts_.exportable ? SQFS_DIR_WRITER_CREATE_EXPORT_TABLE : 0));
     if (!dirwr_) return library_error("squashfs directory writer", SQFS_ERROR_ALLOC);
 
-    unsigned workers = opts_.workers ? opts_.workers : std::max(1u, std::thread::hardware_concurrency());
+    unsigned workers =
+        opts_.workers ? opts_.workers : std::max(1u, std::thread::hardware_concurrency());
     sqfs_block_processor_desc_t desc;
     std::memset(&desc, 0, sizeof desc);
     desc.size = sizeof desc;
@@ -118,7 +128,8 @@ Status ImageWriter::create_pipeline() {
     // draining them first is not safe through the API (after a worker error
     // the pool's dequeue waits for tickets that never complete).
     sqfs_block_processor_t* proc = nullptr;
-    if ((ret = sqfs_block_processor_create_ex(&desc, &proc))) return library_error("creating block processor", ret);
+    if ((ret = sqfs_block_processor_create_ex(&desc, &proc)))
+        return library_error("creating block processor", ret);
     proc_.reset(proc);
     return {};
 }
@@ -131,7 +142,8 @@ void ImageWriter::report(bool force) {
     progress_(prog_);
 }
 
-Status ImageWriter::write_file(const SourceNode& node, sqfs_inode_generic_t** slot, std::vector<char>& buf) {
+Status ImageWriter::write_file(const SourceNode& node, sqfs_inode_generic_t** slot,
+                               std::vector<char>& buf) {
     // O_NONBLOCK: if the name became a FIFO since the scan, do not hang on it.
     int fd = ::open(node.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return fail(Errc::io, errno_message("open " + node.path));
@@ -160,12 +172,17 @@ Status ImageWriter::write_file(const SourceNode& node, sqfs_inode_generic_t** sl
         prog_.bytes_done += static_cast<std::uint64_t>(n);
         report(false);
     }
-    if ((ret = sqfs_block_processor_end_file(proc_.get()))) return library_error("packing " + node.path + " into " + out_, ret);
+    if ((ret = sqfs_block_processor_end_file(proc_.get())))
+        return library_error("packing " + node.path + " into " + out_, ret);
     stats_.bytes_in += total;
     if (total != node.size) {
-        log_.event(Level::warn, "squashfs", "file_changed").kv("path", node.path).kv("scanned", node.size).kv("read", total);
-        stats_.warnings.push_back(node.path + ": size changed while packing (" + std::to_string(node.size) + " -> " +
-                                  std::to_string(total) + " bytes); stored what was read");
+        log_.event(Level::warn, "squashfs", "file_changed")
+            .kv("path", node.path)
+            .kv("scanned", node.size)
+            .kv("read", total);
+        stats_.warnings.push_back(node.path + ": size changed while packing (" +
+                                  std::to_string(node.size) + " -> " + std::to_string(total) +
+                                  " bytes); stored what was read");
     }
     return {};
 }
@@ -186,7 +203,6 @@ Status ImageWriter::write_data() {
     return {};
 }
 
-
 Result<SquashfsStats> ImageWriter::run(const std::string& src, const std::string& out) {
     out_ = out;
     PIB_TRY(check_options(opts_));
@@ -205,8 +221,11 @@ Result<SquashfsStats> ImageWriter::run(const std::string& src, const std::string
     if (!tree) return tree.error();
     tree_ = std::move(*tree);
     stats_.warnings = std::move(tree_.warnings);
-    log_.event(Level::debug, "squashfs", "scan_done").kv("src", src).kv("inodes", tree_.inode_order.size())
-        .kv("files", tree_.file_count).kv("bytes", tree_.file_bytes);
+    log_.event(Level::debug, "squashfs", "scan_done")
+        .kv("src", src)
+        .kv("inodes", tree_.inode_order.size())
+        .kv("files", tree_.file_count)
+        .kv("bytes", tree_.file_bytes);
 
     prog_.files_total = tree_.file_count;
     prog_.bytes_total = tree_.file_bytes;
@@ -219,26 +238,36 @@ Result<SquashfsStats> ImageWriter::run(const std::string& src, const std::string
     for (std::uint32_t index : tree_.inode_order) {
         const auto mode = tree_.nodes[index].mode;
         ++stats_.inodes;
-        if (S_ISREG(mode)) ++stats_.files;
-        else if (S_ISDIR(mode)) ++stats_.directories;
-        else if (S_ISLNK(mode)) ++stats_.symlinks;
-        else if (S_ISCHR(mode) || S_ISBLK(mode)) ++stats_.devices;
-        else ++stats_.other;
+        if (S_ISREG(mode))
+            ++stats_.files;
+        else if (S_ISDIR(mode))
+            ++stats_.directories;
+        else if (S_ISLNK(mode))
+            ++stats_.symlinks;
+        else if (S_ISCHR(mode) || S_ISBLK(mode))
+            ++stats_.devices;
+        else
+            ++stats_.other;
     }
     stats_.hard_links = tree_.hard_links;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-    log_.event(Level::info, "squashfs", "image_written").kv("out", out).kv("inodes", stats_.inodes)
-        .kv("bytes_in", stats_.bytes_in).kv("bytes_out", stats_.bytes_out)
-        .kv("warnings", static_cast<std::uint64_t>(stats_.warnings.size())).kv("ms", static_cast<std::int64_t>(ms));
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    log_.event(Level::info, "squashfs", "image_written")
+        .kv("out", out)
+        .kv("inodes", stats_.inodes)
+        .kv("bytes_in", stats_.bytes_in)
+        .kv("bytes_out", stats_.bytes_out)
+        .kv("warnings", static_cast<std::uint64_t>(stats_.warnings.size()))
+        .kv("ms", static_cast<std::int64_t>(ms));
     return stats_;
 }
 
-
 }  // namespace squashfs_detail
 
-Result<SquashfsStats> write_squashfs(const std::filesystem::path& src, const std::filesystem::path& out,
-                                     const SquashfsOptions& opts, const Logger& log,
-                                     const SquashfsProgressFn& progress) {
+Result<SquashfsStats> write_squashfs(const std::filesystem::path& src,
+                                     const std::filesystem::path& out, const SquashfsOptions& opts,
+                                     const Logger& log, const SquashfsProgressFn& progress) {
     bool remove = false;
     Result<SquashfsStats> result = fail(Errc::io, "unreachable");
     {
@@ -248,7 +277,9 @@ Result<SquashfsStats> write_squashfs(const std::filesystem::path& src, const std
     }  // every libsquashfs object and the output fd are gone here
     if (remove) {
         ::unlink(out.c_str());
-        log.event(Level::warn, "squashfs", "output_removed").kv("out", out.string()).kv("error", result.error().message);
+        log.event(Level::warn, "squashfs", "output_removed")
+            .kv("out", out.string())
+            .kv("error", result.error().message);
     }
     return result;
 }

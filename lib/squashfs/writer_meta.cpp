@@ -130,7 +130,8 @@ Status ImageWriter::write_inodes() {
     if (ret) return library_error("writing inode table to " + out_, ret);
     super_.root_inode_ref = refs_[0];
     super_.directory_table_start = file_->get_size(file_.get());
-    if ((ret = sqfs_meta_write_write_to_file(dm_.get()))) return library_error("writing directory table to " + out_, ret);
+    if ((ret = sqfs_meta_write_write_to_file(dm_.get())))
+        return library_error("writing directory table to " + out_, ret);
     return {};
 }
 
@@ -141,8 +142,8 @@ Status ImageWriter::write_tables() {
     if (opts_.exportable) {
         // The dir writer saw every entry's inode number and reference; only
         // the root, which no directory lists, is passed in.
-        ret = sqfs_dir_writer_write_export_table(dirwr_.get(), file_.get(), cmp_.get(), tree_.nodes[0].inode_num,
-                                                 refs_[0], &super_);
+        ret = sqfs_dir_writer_write_export_table(dirwr_.get(), file_.get(), cmp_.get(),
+                                                 tree_.nodes[0].inode_num, refs_[0], &super_);
         if (ret) return library_error("writing export table to " + out_, ret);
     }
     if ((ret = sqfs_id_table_write(idtbl_.get(), file_.get(), &super_, cmp_.get())))
@@ -151,10 +152,12 @@ Status ImageWriter::write_tables() {
     if ((ret = sqfs_xattr_writer_flush(xwr_.get(), file_.get(), &super_, cmp_.get())))
         return library_error("writing xattr table to " + out_, ret);
     super_.bytes_used = file_->get_size(file_.get());
-    if ((ret = sqfs_super_write(&super_, file_.get()))) return library_error("updating superblock of " + out_, ret);
+    if ((ret = sqfs_super_write(&super_, file_.get())))
+        return library_error("updating superblock of " + out_, ret);
     // mksquashfs pads the image to a multiple of 4 KiB so that it can be used
     // on block devices (loop, dm-verity) directly; bytes_used excludes the pad.
-    const std::uint64_t pad = (SQFS_DEVBLK_SIZE - super_.bytes_used % SQFS_DEVBLK_SIZE) % SQFS_DEVBLK_SIZE;
+    const std::uint64_t pad =
+        (SQFS_DEVBLK_SIZE - super_.bytes_used % SQFS_DEVBLK_SIZE) % SQFS_DEVBLK_SIZE;
     if (pad) {
         std::vector<char> zeros(pad, 0);
         if ((ret = file_->write_at(file_.get(), super_.bytes_used, zeros.data(), zeros.size())))

@@ -43,7 +43,9 @@ inline std::string pattern(std::size_t n, std::uint32_t seed) {
     return s;
 }
 
-inline void put(const fs::path& p, const std::string& data, unsigned mode = 0644) { write_text(p, data, mode); }
+inline void put(const fs::path& p, const std::string& data, unsigned mode = 0644) {
+    write_text(p, data, mode);
+}
 
 /// system.posix_acl_access granting uid 1234 read, in the kernel's xattr
 /// format (version 2; USER_OBJ, USER, GROUP_OBJ, MASK, OTHER entries).
@@ -52,8 +54,11 @@ inline std::string acl_blob() {
         std::uint16_t tag, perm;
         std::uint32_t id;
     };
-    const Entry entries[] = {{0x01, 6, 0xffffffffu}, {0x02, 4, 1234}, {0x04, 4, 0xffffffffu},
-                             {0x10, 4, 0xffffffffu}, {0x20, 4, 0xffffffffu}};
+    const Entry entries[] = {{0x01, 6, 0xffffffffu},
+                             {0x02, 4, 1234},
+                             {0x04, 4, 0xffffffffu},
+                             {0x10, 4, 0xffffffffu},
+                             {0x20, 4, 0xffffffffu}};
     std::string blob(4, '\0');
     blob[0] = 2;
     for (const auto& e : entries) blob.append(reinterpret_cast<const char*>(&e), sizeof e);
@@ -62,7 +67,8 @@ inline std::string acl_blob() {
 
 inline void set_time(const fs::path& p, std::int64_t t) {
     timespec ts[2] = {{static_cast<time_t>(t), 0}, {static_cast<time_t>(t), 0}};
-    ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0) << p << ": " << std::strerror(errno);
+    ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0)
+        << p << ": " << std::strerror(errno);
 }
 
 inline void set_xattr(const fs::path& p, const std::string& key, const std::string& value) {
@@ -78,7 +84,8 @@ inline void make_socket(const fs::path& p) {
     addr.sun_family = AF_UNIX;
     ASSERT_LT(p.string().size(), sizeof addr.sun_path);
     std::strcpy(addr.sun_path, p.c_str());
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0)
+        << std::strerror(errno);
     ::close(fd);
 }
 
@@ -90,7 +97,8 @@ inline void make_fixture(const fs::path& root, bool with_socket = true) {
     put(root / "one_block.bin", pattern(kBlock, 1));
     put(root / "multi_block.bin", pattern(3 * kBlock + 1234, 2));
     put(root / "two_blocks.bin", pattern(2 * kBlock, 3));
-    put(root / "dup_a.bin", pattern(2 * kBlock + 777, 4));  // identical files: block + fragment dedup
+    put(root / "dup_a.bin",
+        pattern(2 * kBlock + 777, 4));  // identical files: block + fragment dedup
     put(root / "dup_b.bin", pattern(2 * kBlock + 777, 4));
     put(root / "dup_small_a", "same tail\n");
     put(root / "dup_small_b", "same tail\n");
@@ -110,8 +118,10 @@ inline void make_fixture(const fs::path& root, bool with_socket = true) {
     fs::create_symlink("/etc/hostname", root / "abs_link");
     fs::create_symlink("does/not/exist", root / "dangling");
     fs::create_directories(root / "dev");
-    ASSERT_EQ(::mknod((root / "dev/null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0) << std::strerror(errno);
-    ASSERT_EQ(::mknod((root / "dev/loop0").c_str(), S_IFBLK | 0660, makedev(7, 0)), 0) << std::strerror(errno);
+    ASSERT_EQ(::mknod((root / "dev/null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0)
+        << std::strerror(errno);
+    ASSERT_EQ(::mknod((root / "dev/loop0").c_str(), S_IFBLK | 0660, makedev(7, 0)), 0)
+        << std::strerror(errno);
     ASSERT_EQ(::mknod((root / "dev/big_minor").c_str(), S_IFCHR | 0600, makedev(259, 70000)), 0);
     ASSERT_EQ(::mkfifo((root / "fifo").c_str(), 0640), 0);
     if (with_socket) {
@@ -136,13 +146,16 @@ inline void make_fixture(const fs::path& root, bool with_socket = true) {
     ASSERT_NO_FATAL_FAILURE(set_xattr(root / "abs_link", "trusted.on_link", "x"));
     ASSERT_NO_FATAL_FAILURE(set_xattr(root / "dup_small_a", "user.same", "value"));
     ASSERT_NO_FATAL_FAILURE(set_xattr(root / "dup_small_b", "user.same", "value"));
-    ASSERT_NO_FATAL_FAILURE(set_xattr(root / "one_block.bin", "system.posix_acl_access", acl_blob()));
+    ASSERT_NO_FATAL_FAILURE(
+        set_xattr(root / "one_block.bin", "system.posix_acl_access", acl_blob()));
 
     // Fixed mtimes, deepest first so that setting them does not disturb parents.
     std::vector<fs::path> all;
-    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it)
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+         ++it)
         all.push_back(it->path());
-    std::sort(all.begin(), all.end(), [](const fs::path& a, const fs::path& b) { return a.string() > b.string(); });
+    std::sort(all.begin(), all.end(),
+              [](const fs::path& a, const fs::path& b) { return a.string() > b.string(); });
     std::int64_t t = kBaseTime;
     for (const auto& p : all) ASSERT_NO_FATAL_FAILURE(set_time(p, t += 10));
     ASSERT_NO_FATAL_FAILURE(set_time(root, kBaseTime));
@@ -150,19 +163,22 @@ inline void make_fixture(const fs::path& root, bool with_socket = true) {
 
 /// Drops the keys squashfs cannot store (and the writer reports) from a scan.
 inline std::vector<TreeEntry> without_acls(std::vector<TreeEntry> v) {
-    for (auto& e : v) std::erase_if(e.xattrs, [](const auto& kv) { return kv.first.rfind("system.", 0) == 0; });
+    for (auto& e : v)
+        std::erase_if(e.xattrs, [](const auto& kv) { return kv.first.rfind("system.", 0) == 0; });
     return v;
 }
 
 /// Readable difference for failure messages.
-inline std::string describe_diff(const std::vector<TreeEntry>& want, const std::vector<TreeEntry>& got) {
+inline std::string describe_diff(const std::vector<TreeEntry>& want,
+                                 const std::vector<TreeEntry>& got) {
     std::string out;
     auto show = [](const TreeEntry& e) {
-        std::string s = e.path + " mode=" + std::to_string(e.mode) + " uid=" + std::to_string(e.uid) +
-                        " gid=" + std::to_string(e.gid) + " mtime=" + std::to_string(e.mtime) +
-                        " size=" + std::to_string(e.size) + " link=" + e.link_target +
-                        " rdev=" + std::to_string(e.rdev_major) + ":" + std::to_string(e.rdev_minor) +
-                        " nlink=" + std::to_string(e.nlink) + " group=" + e.link_group + " sha=" + e.sha256.substr(0, 12);
+        std::string s = e.path + " mode=" + std::to_string(e.mode) +
+                        " uid=" + std::to_string(e.uid) + " gid=" + std::to_string(e.gid) +
+                        " mtime=" + std::to_string(e.mtime) + " size=" + std::to_string(e.size) +
+                        " link=" + e.link_target + " rdev=" + std::to_string(e.rdev_major) + ":" +
+                        std::to_string(e.rdev_minor) + " nlink=" + std::to_string(e.nlink) +
+                        " group=" + e.link_group + " sha=" + e.sha256.substr(0, 12);
         for (const auto& [k, v] : e.xattrs) s += " " + k + "(" + std::to_string(v.size()) + ")";
         return s;
     };
@@ -186,7 +202,7 @@ inline void expect_same_tree(const fs::path& src, const Result<std::vector<TreeE
 
 /// A scratch directory with the fixture built in `src()`.
 class FixtureTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_TRUE(is_root()) << "these tests create devices and chown files: run them as root";
         std::filesystem::create_directory(src());

@@ -23,7 +23,7 @@ const TreeEntry* find(const std::vector<TreeEntry>& v, const std::string& path) 
 }
 
 class SquashfsTree : public test::FixtureTest {
-protected:
+  protected:
     fs::path ours() {
         const fs::path img = dir_ / "ours.sqfs";
         if (!fs::exists(img)) {
@@ -42,7 +42,8 @@ TEST_F(SquashfsTree, DirectoryScanDescribesEveryKindOfInode) {
     const auto& v = *scan;
     ASSERT_FALSE(v.empty());
     EXPECT_EQ(v.front().path, "/");
-    EXPECT_TRUE(std::is_sorted(v.begin(), v.end(), [](auto& a, auto& b) { return a.path < b.path; }));
+    EXPECT_TRUE(
+        std::is_sorted(v.begin(), v.end(), [](auto& a, auto& b) { return a.path < b.path; }));
 
     const TreeEntry* small = find(v, "/small.txt");
     ASSERT_NE(small, nullptr);
@@ -90,8 +91,8 @@ TEST_F(SquashfsTree, OptionsLeaveOutHashesAndTimes) {
 TEST_F(SquashfsTree, ReadsImagesMadeByMksquashfs) {
     const fs::path img = dir_ / "mk.sqfs";
     std::string output;
-    ASSERT_EQ(test::run({"mksquashfs", src().string(), img.string(), "-comp", "zstd", "-noappend", "-no-progress",
-                         "-quiet"},
+    ASSERT_EQ(test::run({"mksquashfs", src().string(), img.string(), "-comp", "zstd", "-noappend",
+                         "-no-progress", "-quiet"},
                         &output),
               0)
         << output;
@@ -102,7 +103,9 @@ TEST_F(SquashfsTree, KernelMountShowsTheSourceTree) {
     const fs::path mnt = dir_ / "mnt";
     fs::create_directory(mnt);
     std::string output;
-    ASSERT_EQ(test::run({"mount", "-t", "squashfs", "-o", "loop,ro", ours().string(), mnt.string()}, &output), 0)
+    ASSERT_EQ(test::run({"mount", "-t", "squashfs", "-o", "loop,ro", ours().string(), mnt.string()},
+                        &output),
+              0)
         << output;
     struct Unmount {
         fs::path dir;
@@ -125,8 +128,8 @@ TEST_F(SquashfsTree, InfoReportsTheSuperblock) {
 }
 
 TEST_F(SquashfsTree, ReadFileReturnsExactContents) {
-    for (const char* name : {"small.txt", "empty", "one_block.bin", "multi_block.bin", "sparse.img", "d1/d2/d3/deep.txt",
-                             "dup_b.bin", "d1/hl_two"}) {
+    for (const char* name : {"small.txt", "empty", "one_block.bin", "multi_block.bin", "sparse.img",
+                             "d1/d2/d3/deep.txt", "dup_b.bin", "d1/hl_two"}) {
         auto got = squashfs_read_file(ours(), std::string("/") + name);
         ASSERT_TRUE(got.ok()) << name << ": " << got.error().message;
         EXPECT_TRUE(*got == test::read_text(src() / name)) << name;

@@ -37,7 +37,7 @@ std::string digest(const fs::path& p) {
 }
 
 class SquashfsWriter : public test::FixtureTest {
-protected:
+  protected:
     fs::path image(const std::string& name = "root.sqfs") const { return dir_ / name; }
 
     Result<SquashfsStats> pack(const SquashfsOptions& o, const fs::path& out) {
@@ -60,7 +60,8 @@ TEST_F(SquashfsWriter, ImageReadsBackAsTheSourceTree) {
 
     ASSERT_EQ(stats->warnings.size(), 1u);
     EXPECT_NE(stats->warnings[0].find("one_block.bin"), std::string::npos) << stats->warnings[0];
-    EXPECT_NE(stats->warnings[0].find("system.posix_acl_access"), std::string::npos) << stats->warnings[0];
+    EXPECT_NE(stats->warnings[0].find("system.posix_acl_access"), std::string::npos)
+        << stats->warnings[0];
 
     EXPECT_EQ(stats->inodes, want->size() - 2);  // three names, one inode
     EXPECT_EQ(stats->hard_links, 2u);
@@ -91,7 +92,9 @@ TEST_F(SquashfsWriter, UnsquashfsExtractsTheSameTree) {
     EXPECT_NE(output.find("exportable via NFS"), std::string::npos) << output;
 
     const fs::path out = dir_ / "unpacked";
-    ASSERT_EQ(test::run({"unsquashfs", "-no-progress", "-d", out.string(), image().string()}, &output), 0) << output;
+    ASSERT_EQ(
+        test::run({"unsquashfs", "-no-progress", "-d", out.string(), image().string()}, &output), 0)
+        << output;
     test::expect_same_tree(src(), scan_directory(out));
 }
 
@@ -146,10 +149,11 @@ TEST_F(SquashfsWriter, ProgressComesFromTheCallingThreadAndEndsComplete) {
     std::vector<SquashfsProgress> seen;
     const auto caller = std::this_thread::get_id();
     bool other_thread = false;
-    auto stats = write_squashfs(src(), image(), options(), Logger{}, [&](const SquashfsProgress& p) {
-        other_thread |= std::this_thread::get_id() != caller;
-        seen.push_back(p);
-    });
+    auto stats =
+        write_squashfs(src(), image(), options(), Logger{}, [&](const SquashfsProgress& p) {
+            other_thread |= std::this_thread::get_id() != caller;
+            seen.push_back(p);
+        });
     ASSERT_TRUE(stats.ok());
     ASSERT_FALSE(seen.empty());
     EXPECT_FALSE(other_thread);

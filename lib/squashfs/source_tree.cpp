@@ -25,16 +25,20 @@ std::string join(const std::string& dir, const std::string& name) {
 /// sqfs_xattr_writer_add() answers SQFS_ERROR_UNSUPPORTED for anything else
 /// (system.posix_acl_access/default, which mmdebstrap leaves under
 /// /var/log/journal). Those are reported, never dropped silently.
-Status read_xattrs(SourceNode& node, SourceTree& tree, const Logger& log) {
+/// Warnings name the path inside the image (`/var/log/journal`), not the
+/// staging directory it happens to be read from.
+Status read_xattrs(SourceNode& node, SourceTree& tree, const Logger& log, std::size_t root_len) {
     auto all = read_disk_xattrs(node.path);
     if (!all) return all.error();
     for (auto& [key, value] : *all) {
         if (sqfs_get_xattr_prefix_id(key.c_str()) < 0) {
+            std::string image_path = node.path.size() > root_len ? node.path.substr(root_len) : "/";
+            if (image_path.front() != '/') image_path.insert(0, "/");
             log.event(Level::warn, "squashfs", "xattr_skipped")
-                .kv("path", node.path)
+                .kv("path", image_path)
                 .kv("key", key);
             tree.warnings.push_back(
-                node.path + ": xattr " + key +
+                image_path + ": xattr " + key +
                 " not stored: squashfs holds only user., trusted. and security. xattrs");
             continue;
         }
@@ -50,6 +54,7 @@ struct ScanState {
     const Logger& log;
     std::map<std::pair<dev_t, ino_t>, std::uint32_t> first_name;
     std::vector<std::uint32_t> pending;
+    std::size_t root_len = 0;  ///< length of the source root's path, to name image paths
 };
 
 Status fill_node(SourceNode& node, const struct stat& st, SourceTree& tree, ScanState& state) {
@@ -84,7 +89,7 @@ Status fill_node(SourceNode& node, const struct stat& st, SourceTree& tree, Scan
             return {};
         }
     }
-    return read_xattrs(node, tree, state.log);
+    return read_xattrs(node, tree, state.log, state.root_len);
 }
 
 Status scan_dir(SourceTree& tree, std::uint32_t dir_index, ScanState& state) {
@@ -177,7 +182,7 @@ Result<SourceTree> scan_source(const std::string& src, const Exclude& exclude, c
     if (!S_ISDIR(st.st_mode)) return fail(Errc::invalid, src + ": not a directory");
 
     SourceTree tree;
-    ScanState state{exclude, log, {}, {0}};
+    ScanState state{exclude, log, {}, {0}, src.size()};
     SourceNode root;
     root.path = src;
     PIB_TRY(fill_node(root, st, tree, state));

@@ -34,9 +34,10 @@ print(f"root.squashfs {sq['size']/1e6:.1f} MB, {s1['squashfs']['inodes']} inodes
 print()
 print("| stage | run 1 (s) | run 2 (s) |")
 print("|---|---:|---:|")
-for stage in s1['stages_ms']:
-    print(f"| {stage} | {s1['stages_ms'][stage]/1000:.1f} | {s2['stages_ms'][stage]/1000:.1f} |")
+for a, b in zip(s1['stages'], s2['stages']):
+    print(f"| {a['stage']} | {a['ms']/1000:.1f} | {b['ms']/1000:.1f} |")
 print(f"| **total wall** | {rows[0][1]:.1f} | {rows[1][1]:.1f} |")
 print(f"| CPU (user+sys) | {rows[0][2]:.1f} | {rows[1][2]:.1f} |")
-print(f"| pibuild peak RSS (MiB) | {rows[0][3]/1024:.0f} | {rows[1][3]/1024:.0f} |")
+print(f"| peak RSS of pibuild or its largest child (apt, dpkg), MiB | {rows[0][3]/1024:.0f} | {rows[1][3]/1024:.0f} |")
+print(f"\nload average when done: {open('/proc/loadavg').read().split()[0]}")
 PY

@@ -135,8 +135,8 @@ int cmd_build(BuildArgs& a) {
 
     for (const auto& w : result->warnings) std::fprintf(stderr, "pibuild: warning: %s\n", w.c_str());
     if (a.json) {
-        json stages = json::object();
-        for (const auto& s : result->stages) stages[s.stage] = s.elapsed.count();
+        json stages = json::array();  // in pipeline order
+        for (const auto& s : result->stages) stages.push_back({{"stage", s.stage}, {"ms", s.elapsed.count()}});
         json out = {{"release_id", result->release_id},
                     {"path", std::filesystem::absolute(result->release_dir).string()},
                     {"already_present", result->already_present},
@@ -145,7 +145,7 @@ int cmd_build(BuildArgs& a) {
                     {"arch", result->manifest.arch},
                     {"board", result->manifest.board},
                     {"source_date_epoch", result->manifest.source_date_epoch},
-                    {"stages_ms", stages},
+                    {"stages", stages},
                     {"squashfs", stats_json(result->squashfs)},
                     {"warnings", result->warnings}};
         json arts = json::array();

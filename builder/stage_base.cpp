@@ -43,7 +43,7 @@ Status ensure_binfmt(Arch arch, const Logger& log) {
     if (std::filesystem::exists(entry)) return {};
     return fail(Errc::unsupported,
                 std::string("building an ") + arch_name(arch) + " root on " + host_arch() +
-                    " needs " + qemu + " registered with binfmt_misc: install qemu-user-static "
+                    " needs " + qemu + " registered with binfmt_misc: install qemu-user-static, "
                     "binfmt-support and arch-test (apt-get install qemu-user-static binfmt-support arch-test), and "
                     "make sure /proc/sys/fs/binfmt_misc is mounted");
 }

@@ -1,0 +1,62 @@
+// Where TFTP file names turn into open files (STYLE.md rule 5: policy is injected).
+// DirectoryResolver serves one directory tree and never lets a name escape it.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "common/log.hpp"
+#include "common/result.hpp"
+#include "tftp/transfer.hpp"
+
+namespace netbootd {
+
+/// The peer of a request, as the server saw it.
+struct ClientAddress {
+    sockaddr_in addr{};
+    /// "a.b.c.d:port" for logs.
+    std::string text() const;
+};
+
+/// Resolves a normalised TFTP path ("a/b/c", from tftp::normalize_path) to a file.
+class TftpFileResolver {
+public:
+    virtual ~TftpFileResolver() = default;
+    /// Errc::not_found -> ERROR 1, Errc::invalid -> ERROR 2 (tftp::error_code_for).
+    virtual pib::Result<pib::tftp::FileInfo> open(const std::string& clean_path,
+                                                  const ClientAddress& client) = 0;
+};
+
+/// Serves files beneath `root`. Opens with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+/// so no "..", absolute path or symlink can leave the root. Concurrent transfers of the same
+/// file share one descriptor (dnsmasq's boot-storm trick), keyed by path and inode.
+/// A Raspberry Pi path "<serial>/<file>" missing under the serial directory falls back to
+/// "<file>" at the root, so boards without their own directory boot the shared files.
+class DirectoryResolver : public TftpFileResolver {
+public:
+    /// Opens the root directory; Errc::not_found / Errc::io when it cannot be opened.
+    static pib::Result<std::unique_ptr<DirectoryResolver>> create(const std::string& root);
+    ~DirectoryResolver() override;
+
+    pib::Result<pib::tftp::FileInfo> open(const std::string& clean_path,
+                                          const ClientAddress& client) override;
+    /// Distinct files currently open (shared among their transfers).
+    std::size_t open_files();
+
+private:
+    explicit DirectoryResolver(int root_fd) : root_fd_(root_fd) {}
+    pib::Result<pib::tftp::FileInfo> open_one(const std::string& path);
+
+    int root_fd_;
+    std::mutex mu_;
+    using Key = std::tuple<std::string, std::uint64_t, std::uint64_t>;  // path, dev, ino
+    std::map<Key, std::weak_ptr<const pib::tftp::BlockSource>> shared_;
+};
+
+}  // namespace netbootd

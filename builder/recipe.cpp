@@ -47,33 +47,16 @@ Result<Recipe> refused(const std::string& file, std::size_t count) {
 Result<Recipe> parse_recipe(std::string_view text, const std::filesystem::path& file,
                             Diagnostics& diags, const RecipeContext& ctx) {
     const std::string name = file.string();
-    std::vector<YAML::Node> docs;
-    try {
-        docs = YAML::LoadAll(std::string(text));
-    } catch (const YAML::Exception& e) {
-        // ParserException and friends carry the position; yaml-cpp marks are 0-based.
-        int line = e.mark.is_null() ? 0 : e.mark.line + 1;
-        int col = e.mark.is_null() ? 0 : e.mark.column + 1;
-        diags.add(name, line, col, "YAML syntax error: " + e.msg);
-        return refused(name, 1);
-    }
-    if (docs.empty() || docs[0].IsNull()) {
-        diags.add(name, 1, 1,
-                  "the recipe is empty (expected a map with name, version, arch, board and base)");
-        return refused(name, 1);
-    }
-    if (docs.size() > 1) {
-        const YAML::Mark m = docs[1].Mark();
-        diags.add(name, m.line + 1, m.column + 1,
-                  "a recipe is a single YAML document; remove the second");
-        return refused(name, 1);
-    }
+    std::optional<YAML::Node> root = load_single_document(
+        text, name, diags, "recipe",
+        "the recipe is empty (expected a map with name, version, arch, board and base)");
+    if (!root) return refused(name, 1);
 
     std::error_code ec;
     std::filesystem::path dir = std::filesystem::absolute(file, ec).parent_path();
     recipe::Reader reader(text, name, dir, ctx);
     Recipe rec;
-    recipe::read_recipe(reader, recipe::Value{docs[0], "", YAML::Mark::null_mark()}, rec);
+    recipe::read_recipe(reader, recipe::Value{*root, "", YAML::Mark::null_mark()}, rec);
     recipe::check_recipe(reader, rec);
 
     std::vector<Diagnostic> found = reader.take_sorted();
@@ -99,57 +82,15 @@ Result<Recipe> load_recipe(const std::filesystem::path& file, Diagnostics& diags
     return parse_recipe(*text, file, diags, ctx);
 }
 
-// ---- docs ----------------------------------------------------------------
-namespace {
-
-// A table cell: pipes would end the cell, line breaks the row.
-std::string cell(std::string_view text) {
-    std::string s;
-    for (char c : text) {
-        if (c == '|')
-            s += "\\|";
-        else if (c == '\n')
-            s += ' ';
-        else
-            s += c;
-    }
-    return s;
-}
-
-std::string code(std::string_view text) { return "`" + cell(text) + "`"; }
-
-std::string default_cell(const recipe::KeyDoc& k) {
-    if (k.required) return "**required**";
-    if (!k.default_yaml.empty()) return code(k.default_yaml);
-    if (!k.default_note.empty()) return cell(k.default_note);
-    return "none";
-}
-
-}  // namespace
-
 std::string recipe_reference_markdown() {
-    std::vector<recipe::MapDoc> maps = recipe::recipe_maps();
-    std::vector<recipe::MapDoc> steps = recipe::step_maps();
+    std::vector<MapDoc> maps = recipe::recipe_maps();
+    std::vector<MapDoc> steps = recipe::step_maps();
     // Steps come after the top level and base, before boot, as in a recipe.
     auto boot =
         std::find_if(maps.begin(), maps.end(), [](const auto& m) { return m.path == "boot"; });
     maps.insert(boot, steps.begin(), steps.end());
 
-    std::string out;
-    for (const auto& m : maps) {
-        out += "### " + (m.path.empty() ? std::string("Top level") : code(m.path)) + "\n\n";
-        if (!m.doc.empty()) out += std::string(m.doc) + "\n";
-        if (m.one_of) out += "Exactly one of these keys is given.\n";
-        if (!m.doc.empty() || m.one_of) out += "\n";
-        out += "| key | type | default | meaning | example |\n";
-        out += "|-----|------|---------|---------|---------|\n";
-        for (const auto& k : m.keys) {
-            out += "| " + code(k.name) + " | " + cell(k.type) + " | " + default_cell(k) + " | " +
-                   cell(k.doc) + " | " + code(k.example) + " |\n";
-        }
-        out += "\n";
-    }
-    return out;
+    return key_reference_markdown(maps);
 }
 
 }  // namespace pib

@@ -13,15 +13,9 @@
 
 #include "common/diag.hpp"
 #include "common/result.hpp"
+#include "config/source_pos.hpp"  // SourcePos: where a value came from, for errors after parsing
 
 namespace pib {
-
-/// Where a value came from in the recipe file (1-based), for errors raised after parsing.
-struct SourcePos {
-    int line = 0;
-    int col = 0;
-    bool operator==(const SourcePos&) const = default;
-};
 
 enum class Arch { amd64, arm64 };
 enum class Board { pc, rpi4, rpi5 };

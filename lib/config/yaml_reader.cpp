@@ -1,9 +1,9 @@
-#include "builder/recipe_reader.hpp"
+#include "config/yaml_reader.hpp"
 
 #include <algorithm>
 #include <charconv>
 
-namespace pib::recipe {
+namespace pib {
 
 namespace {
 
@@ -74,9 +74,7 @@ std::string item_path(std::string_view parent, std::size_t index) {
     return std::string(parent) + "[" + std::to_string(index) + "]";
 }
 
-Reader::Reader(std::string_view text, std::string file, std::filesystem::path recipe_dir,
-               const RecipeContext& ctx)
-    : file_(std::move(file)), dir_(std::move(recipe_dir)), ctx_(ctx) {
+YamlReader::YamlReader(std::string_view text, std::string file) : file_(std::move(file)) {
     std::size_t start = 0;
     while (start <= text.size()) {
         std::size_t end = text.find('\n', start);
@@ -86,13 +84,13 @@ Reader::Reader(std::string_view text, std::string file, std::filesystem::path re
     }
 }
 
-SourcePos Reader::value_pos(const Value& v) const {
+SourcePos YamlReader::value_pos(const YamlValue& v) const {
     if ((v.node.IsNull() || v.node.Mark().is_null()) && !v.key_mark.is_null())
         return pos(v.key_mark);
     return v.node.Mark().is_null() ? SourcePos{} : pos(v.node.Mark());
 }
 
-SourcePos Reader::pos_of_text(const Value& v, std::string_view needle) const {
+SourcePos YamlReader::pos_of_text(const YamlValue& v, std::string_view needle) const {
     SourcePos p = value_pos(v);
     for (int l = p.line - 1, from = p.col - 1; l >= 0 && l < static_cast<int>(lines_.size());
          ++l, from = 0) {
@@ -103,18 +101,18 @@ SourcePos Reader::pos_of_text(const Value& v, std::string_view needle) const {
     return p;
 }
 
-void Reader::error(SourcePos p, std::string_view path, std::string_view message) {
+void YamlReader::error(SourcePos p, std::string_view path, std::string_view message) {
     std::string m =
         path.empty() ? std::string(message) : std::string(path) + ": " + std::string(message);
     diags_.push_back(Diagnostic{file_, p.line, p.col, std::move(m)});
     error_paths_.emplace_back(path);
 }
 
-void Reader::error_at_key(const Value& v, std::string_view message) {
+void YamlReader::error_at_key(const YamlValue& v, std::string_view message) {
     error(v.key_mark.is_null() ? value_pos(v) : pos(v.key_mark), v.path, message);
 }
 
-void Reader::type_error(const Value& v, std::string_view what) {
+void YamlReader::type_error(const YamlValue& v, std::string_view what) {
     std::string got;
     switch (v.node.Type()) {
         case YAML::NodeType::Map:
@@ -133,19 +131,19 @@ void Reader::type_error(const Value& v, std::string_view what) {
     error(v, "expected " + std::string(what) + ", got " + got);
 }
 
-std::vector<Diagnostic> Reader::take_sorted() {
+std::vector<Diagnostic> YamlReader::take_sorted() {
     std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
         return std::pair(a.line, a.col) < std::pair(b.line, b.col);
     });
     return std::move(diags_);
 }
 
-const Where* Reader::where(const std::string& path) const {
+const Where* YamlReader::where(const std::string& path) const {
     auto it = where_.find(path);
     return it == where_.end() ? nullptr : &it->second;
 }
 
-bool Reader::clean(const std::string& path) const {
+bool YamlReader::clean(const std::string& path) const {
     if (!where(path)) return false;
     return std::none_of(error_paths_.begin(), error_paths_.end(), [&](const std::string& e) {
         return e.starts_with(path) &&
@@ -153,7 +151,7 @@ bool Reader::clean(const std::string& path) const {
     });
 }
 
-std::optional<std::string> Reader::string(const Value& v, Check check) {
+std::optional<std::string> YamlReader::string(const YamlValue& v, ScalarCheck check) {
     if (!v.node.IsScalar()) {
         type_error(v, "a string");
         return std::nullopt;
@@ -168,7 +166,7 @@ std::optional<std::string> Reader::string(const Value& v, Check check) {
     return s;
 }
 
-std::optional<std::int64_t> Reader::integer(const Value& v, std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> YamlReader::integer(const YamlValue& v, std::int64_t min, std::int64_t max) {
     // Quoted numbers are strings in YAML; accepting them would hide a typo'd type.
     const std::string text = v.node.IsScalar() ? v.node.Scalar() : "";
     std::int64_t n = 0;
@@ -187,7 +185,7 @@ std::optional<std::int64_t> Reader::integer(const Value& v, std::int64_t min, st
     return n;
 }
 
-std::optional<bool> Reader::boolean(const Value& v) {
+std::optional<bool> YamlReader::boolean(const YamlValue& v) {
     // YAML 1.2 core schema booleans only: "yes"/"on" are strings, not booleans.
     if (v.node.IsScalar() && is_plain(v.node)) {
         const std::string& s = v.node.Scalar();
@@ -198,7 +196,7 @@ std::optional<bool> Reader::boolean(const Value& v) {
     return std::nullopt;
 }
 
-std::optional<std::string> Reader::choice(const Value& v,
+std::optional<std::string> YamlReader::choice(const YamlValue& v,
                                           std::span<const std::string_view> allowed) {
     auto s = string(v);
     if (!s) return std::nullopt;
@@ -209,12 +207,12 @@ std::optional<std::string> Reader::choice(const Value& v,
     return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> Reader::strings(const Value& v, bool scalar_ok,
-                                                        bool non_empty, Check check) {
-    std::vector<Value> items;
+std::optional<std::vector<std::string>> YamlReader::strings(const YamlValue& v, bool scalar_ok,
+                                                        bool non_empty, ScalarCheck check) {
+    std::vector<YamlValue> items;
     if (v.node.IsSequence()) {
         for (auto it = v.node.begin(); it != v.node.end(); ++it) {
-            items.push_back(Value{*it, item_path(v.path, items.size())});
+            items.push_back(YamlValue{*it, item_path(v.path, items.size())});
             note(items.back().path, Where{value_pos(items.back()), value_pos(items.back())});
         }
     } else if (scalar_ok && v.node.IsScalar()) {
@@ -238,7 +236,7 @@ std::optional<std::vector<std::string>> Reader::strings(const Value& v, bool sca
     return out;
 }
 
-std::optional<std::vector<std::optional<Value>>> Reader::entries(const Value& v,
+std::optional<std::vector<std::optional<YamlValue>>> YamlReader::entries(const YamlValue& v,
                                                                  std::span<const KeyDoc> keys,
                                                                  bool one_of) {
     if (!v.node.IsMap()) {
@@ -247,13 +245,13 @@ std::optional<std::vector<std::optional<Value>>> Reader::entries(const Value& v,
     }
     std::vector<std::string_view> names;
     for (const auto& k : keys) names.push_back(k.name);
-    std::vector<std::optional<Value>> found(keys.size());
+    std::vector<std::optional<YamlValue>> found(keys.size());
     std::map<std::string, int> seen;  // key -> 1-based line of its first occurrence
     std::optional<std::size_t> chosen;
     for (auto it = v.node.begin(); it != v.node.end(); ++it) {
         // Copies: yaml-cpp's iterator hands out a temporary pair proxy.
         const YAML::Node key = it->first;
-        Value entry{YAML::Node(it->second), child_path(v.path, key.IsScalar() ? key.Scalar() : "?"),
+        YamlValue entry{YAML::Node(it->second), child_path(v.path, key.IsScalar() ? key.Scalar() : "?"),
                     key.Mark()};
         if (!key.IsScalar()) {
             error_at_key(entry, "keys must be strings");
@@ -293,10 +291,82 @@ std::optional<std::vector<std::optional<Value>>> Reader::entries(const Value& v,
     return found;
 }
 
-Value Reader::default_value(const Value& parent, const KeyDoc& key) const {
+YamlValue YamlReader::default_value(const YamlValue& parent, const KeyDoc& key) const {
     // Table defaults are fixed YAML text: a test parses every one of them.
-    return Value{YAML::Load(std::string(key.default_yaml)), child_path(parent.path, key.name),
+    return YamlValue{YAML::Load(std::string(key.default_yaml)), child_path(parent.path, key.name),
                  YAML::Mark::null_mark()};
 }
 
-}  // namespace pib::recipe
+std::optional<YAML::Node> load_single_document(std::string_view text, const std::string& file,
+                                               Diagnostics& diags, std::string_view what,
+                                               std::string_view empty_message) {
+    std::vector<YAML::Node> docs;
+    try {
+        docs = YAML::LoadAll(std::string(text));
+    } catch (const YAML::Exception& e) {
+        // ParserException and friends carry the position; yaml-cpp marks are 0-based.
+        int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+        int col = e.mark.is_null() ? 0 : e.mark.column + 1;
+        diags.add(file, line, col, "YAML syntax error: " + e.msg);
+        return std::nullopt;
+    }
+    if (docs.empty() || docs[0].IsNull()) {
+        diags.add(file, 1, 1, std::string(empty_message));
+        return std::nullopt;
+    }
+    if (docs.size() > 1) {
+        const YAML::Mark m = docs[1].Mark();
+        diags.add(file, m.line + 1, m.column + 1,
+                  "a " + std::string(what) + " is a single YAML document; remove the second");
+        return std::nullopt;
+    }
+    return docs[0];
+}
+
+// ---- docs ----------------------------------------------------------------
+namespace {
+
+// A table cell: pipes would end the cell, line breaks the row.
+std::string cell(std::string_view text) {
+    std::string s;
+    for (char c : text) {
+        if (c == '|')
+            s += "\\|";
+        else if (c == '\n')
+            s += ' ';
+        else
+            s += c;
+    }
+    return s;
+}
+
+std::string code(std::string_view text) { return "`" + cell(text) + "`"; }
+
+std::string default_cell(const KeyDoc& k) {
+    if (k.required) return "**required**";
+    if (!k.default_yaml.empty()) return code(k.default_yaml);
+    if (!k.default_note.empty()) return cell(k.default_note);
+    return "none";
+}
+
+}  // namespace
+
+std::string key_reference_markdown(std::span<const MapDoc> maps) {
+    std::string out;
+    for (const auto& m : maps) {
+        out += "### " + (m.path.empty() ? std::string("Top level") : code(m.path)) + "\n\n";
+        if (!m.doc.empty()) out += std::string(m.doc) + "\n";
+        if (m.one_of) out += "Exactly one of these keys is given.\n";
+        if (!m.doc.empty() || m.one_of) out += "\n";
+        out += "| key | type | default | meaning | example |\n";
+        out += "|-----|------|---------|---------|---------|\n";
+        for (const auto& k : m.keys) {
+            out += "| " + code(k.name) + " | " + cell(k.type) + " | " + default_cell(k) + " | " +
+                   cell(k.doc) + " | " + code(k.example) + " |\n";
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+}  // namespace pib

@@ -8,7 +8,6 @@
 #include <algorithm>
 
 #include "builder/recipe_schema.hpp"
-#include "common/fs.hpp"
 #include "crypto/sha256.hpp"
 
 namespace pib {
@@ -59,11 +58,7 @@ Result<Recipe> parse_recipe(std::string_view text, const std::filesystem::path& 
     recipe::read_recipe(reader, recipe::Value{*root, "", YAML::Mark::null_mark()}, rec);
     recipe::check_recipe(reader, rec);
 
-    std::vector<Diagnostic> found = reader.take_sorted();
-    if (!found.empty()) {
-        for (auto& d : found) diags.add(std::move(d));
-        return refused(name, found.size());
-    }
+    if (std::size_t found = reader.report_to(diags)) return refused(name, found);
     rec.file = file;
     rec.digest = sha256_hex(text);
     return rec;
@@ -71,14 +66,8 @@ Result<Recipe> parse_recipe(std::string_view text, const std::filesystem::path& 
 
 Result<Recipe> load_recipe(const std::filesystem::path& file, Diagnostics& diags,
                            const RecipeContext& ctx) {
-    auto text = read_file(file);
-    if (!text) {
-        // read_file's message is "PATH: strerror"; the diagnostic names the file already.
-        std::string why = text.error().message;
-        if (why.starts_with(file.string() + ": ")) why.erase(0, file.string().size() + 2);
-        diags.add(file.string(), 0, 0, "cannot read the recipe: " + why);
-        return text.error();
-    }
+    auto text = read_text_for(file, diags, "recipe");
+    if (!text) return text.error();
     return parse_recipe(*text, file, diags, ctx);
 }
 

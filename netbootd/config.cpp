@@ -8,7 +8,6 @@
 #include <charconv>
 #include <cstring>
 
-#include "common/fs.hpp"
 #include "netbootd/config_schema.hpp"
 
 namespace pib::netbootd {
@@ -169,25 +168,15 @@ Result<NetbootdConfig> parse_netbootd_config(std::string_view text,
     check_nfs(r, c);
     if (options.check_files) check_files(r, c);
 
-    std::vector<Diagnostic> found = r.take_sorted();
-    if (!found.empty()) {
-        for (auto& d : found) diags.add(std::move(d));
-        return refused(name, found.size());
-    }
+    if (std::size_t found = r.report_to(diags)) return refused(name, found);
     c.file = file;
     return c;
 }
 
 Result<NetbootdConfig> load_netbootd_config(const std::filesystem::path& file, Diagnostics& diags,
                                             const NetbootdConfigOptions& options) {
-    auto text = read_file(file);
-    if (!text) {
-        // read_file's message is "PATH: strerror"; the diagnostic names the file already.
-        std::string why = text.error().message;
-        if (why.starts_with(file.string() + ": ")) why.erase(0, file.string().size() + 2);
-        diags.add(file.string(), 0, 0, "cannot read the config: " + why);
-        return text.error();
-    }
+    auto text = read_text_for(file, diags, "config");
+    if (!text) return text.error();
     return parse_netbootd_config(*text, file, diags, options);
 }
 

@@ -1,5 +1,7 @@
 #include "config/yaml_reader.hpp"
 
+#include "common/fs.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -136,6 +138,12 @@ std::vector<Diagnostic> YamlReader::take_sorted() {
         return std::pair(a.line, a.col) < std::pair(b.line, b.col);
     });
     return std::move(diags_);
+}
+
+std::size_t YamlReader::report_to(Diagnostics& diags) {
+    std::vector<Diagnostic> found = take_sorted();
+    for (auto& d : found) diags.add(std::move(d));
+    return found.size();
 }
 
 const Where* YamlReader::where(const std::string& path) const {
@@ -295,6 +303,18 @@ YamlValue YamlReader::default_value(const YamlValue& parent, const KeyDoc& key) 
     // Table defaults are fixed YAML text: a test parses every one of them.
     return YamlValue{YAML::Load(std::string(key.default_yaml)), child_path(parent.path, key.name),
                  YAML::Mark::null_mark()};
+}
+
+Result<std::string> read_text_for(const std::filesystem::path& file, Diagnostics& diags,
+                                  std::string_view what) {
+    auto text = read_file(file);
+    if (!text) {
+        // read_file's message is "PATH: strerror"; the diagnostic names the file already.
+        std::string why = text.error().message;
+        if (why.starts_with(file.string() + ": ")) why.erase(0, file.string().size() + 2);
+        diags.add(file.string(), 0, 0, "cannot read the " + std::string(what) + ": " + why);
+    }
+    return text;
 }
 
 std::optional<YAML::Node> load_single_document(std::string_view text, const std::string& file,

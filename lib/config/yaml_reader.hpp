@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "common/diag.hpp"
+#include "common/result.hpp"
 #include "config/source_pos.hpp"
 
 namespace pib {
@@ -68,6 +70,11 @@ std::optional<YAML::Node> load_single_document(std::string_view text, const std:
                                                Diagnostics& diags, std::string_view what,
                                                std::string_view empty_message);
 
+/// The text of a file a person wrote; when unreadable, also a diagnostic
+/// `FILE: cannot read the WHAT: reason`.
+Result<std::string> read_text_for(const std::filesystem::path& file, Diagnostics& diags,
+                                  std::string_view what);
+
 class YamlReader {
   public:
     YamlReader(std::string_view text, std::string file);
@@ -89,6 +96,8 @@ class YamlReader {
     void type_error(const YamlValue& v, std::string_view what);
     /// Every problem found so far, sorted by position (stable: same place, order found).
     std::vector<Diagnostic> take_sorted();
+    /// Moves every problem, sorted, into `diags`; how many there were.
+    std::size_t report_to(Diagnostics& diags);
 
     // ---- positions of keys read, for checks across keys
     void note(const std::string& path, Where w) { where_.emplace(path, w); }

@@ -207,7 +207,7 @@ const TableKey<YamlReader, DhcpPool> kPoolKeys[] = {
       .required = true,
       .doc = "Where leases are kept; rewritten atomically so that they survive a restart or a "
              "crash. Its directory must be writable by `user`.",
-      .example = "/var/lib/netbootd/leases.json"},
+      .example = "/var/lib/netbootd/leases/leases.json"},
      [](YamlReader& r, const YamlValue& v, DhcpPool& o) {
          set(o.leases_file, r.string(v, check_abs_path));
      }},
@@ -229,7 +229,7 @@ const TableKey<YamlReader, NetbootdConfig::Dhcp> kDhcpKeys[] = {
       .default_note = "none (only reservations from the inventory)",
       .doc = "Addresses for clients without a reservation; `full` mode only.",
       .example = "{start: 192.168.1.100, end: 192.168.1.199, netmask: 255.255.255.0, "
-                 "leases-file: /var/lib/netbootd/leases.json}"},
+                 "leases-file: /var/lib/netbootd/leases/leases.json}"},
      [](YamlReader& r, const YamlValue& v, NetbootdConfig::Dhcp& o) {
          DhcpPool pool;
          if (read_table(r, v, kPoolKeys, pool)) o.pool = std::move(pool);
@@ -457,7 +457,7 @@ std::vector<MapDoc> config_maps() {
         table_doc("tftp", "", kTftpKeys),
         table_doc("tftp.root-fallback", "The map form of `root-fallback`.", kFallbackKeys),
         table_doc("nfs", "netbootd does not implement NFS; it writes exports for the system's "
-                         "server (see NFS below).",
+                         "server (kernel nfsd or NFS-Ganesha).",
                   kNfsKeys),
     };
 }

@@ -69,8 +69,7 @@ void check_listen(YamlReader& r, NetbootdConfig& c) {
     if (r.where("listen") && l.interface.empty() && !l.address && r.clean("listen"))
         r.error(at(r, "listen"), "listen", "give interface, address or both");
     if (l.http_base_url.empty() && l.address)
-        l.http_base_url =
-            "http://" + ipv4_string(*l.address) + ":" + std::to_string(l.http_port);
+        l.http_base_url = "http://" + ipv4_string(*l.address) + ":" + std::to_string(l.http_port);
 }
 
 void check_dhcp(YamlReader& r, NetbootdConfig& c) {
@@ -151,8 +150,7 @@ Result<NetbootdConfig> refused(const std::string& file, std::size_t count) {
 }  // namespace
 
 Result<NetbootdConfig> parse_netbootd_config(std::string_view text,
-                                             const std::filesystem::path& file,
-                                             Diagnostics& diags,
+                                             const std::filesystem::path& file, Diagnostics& diags,
                                              const NetbootdConfigOptions& options) {
     const std::string name = file.string();
     auto root = load_single_document(text, name, diags, "config",
@@ -180,8 +178,6 @@ Result<NetbootdConfig> load_netbootd_config(const std::filesystem::path& file, D
     return parse_netbootd_config(*text, file, diags, options);
 }
 
-std::string netbootd_config_reference_markdown() {
-    return key_reference_markdown(config_maps());
-}
+std::string netbootd_config_reference_markdown() { return key_reference_markdown(config_maps()); }
 
 }  // namespace pib::netbootd

@@ -84,7 +84,7 @@ struct NetbootdConfig {
         std::optional<Ipv4Net> subnet;     ///< set when enabled
     } nfs;
 
-    std::string user = "netbootd";   ///< dropped to after binding the ports
+    std::string user = "netbootd";  ///< dropped to after binding the ports
     std::string group = "netbootd";
     LogLevel log_level = LogLevel::info;
 
@@ -101,8 +101,7 @@ struct NetbootdConfigOptions {
 /// Parses config text; every problem goes to `diags` as `file:line:col: key.path: message`
 /// and the result is then Errc::invalid.
 Result<NetbootdConfig> parse_netbootd_config(std::string_view text,
-                                             const std::filesystem::path& file,
-                                             Diagnostics& diags,
+                                             const std::filesystem::path& file, Diagnostics& diags,
                                              const NetbootdConfigOptions& options = {});
 
 /// Reads and parses a config file (for `netbootd --config` and `--check-config`).

@@ -64,8 +64,8 @@ std::string check_ifname(std::string_view s) {
 }
 
 std::string check_url(std::string_view s) {
-    bool ok = (s.starts_with("http://") && s.size() > 7) ||
-              (s.starts_with("https://") && s.size() > 8);
+    bool ok =
+        (s.starts_with("http://") && s.size() > 7) || (s.starts_with("https://") && s.size() > 8);
     for (char c : s) ok = ok && c > ' ' && c < 0x7f;
     return ok ? "" : must("an http:// or https:// URL", s);
 }
@@ -431,8 +431,8 @@ std::optional<Ipv4Net> parse_cidr(std::string_view s) {
     auto tail = s.substr(slash + 1);
     int prefix = -1;
     auto [end, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), prefix);
-    if (!a || tail.empty() || ec != std::errc() || end != tail.data() + tail.size() ||
-        prefix < 0 || prefix > 32 || (tail.size() > 1 && tail[0] == '0'))
+    if (!a || tail.empty() || ec != std::errc() || end != tail.data() + tail.size() || prefix < 0 ||
+        prefix > 32 || (tail.size() > 1 && tail[0] == '0'))
         return std::nullopt;
     Ipv4Net net{*a, prefix};
     if ((*a & ~net.mask()) != 0) return std::nullopt;
@@ -448,16 +448,17 @@ std::vector<MapDoc> config_maps() {
         table_doc("", "", kTopKeys),
         table_doc("listen", "Where netbootd serves. Give `interface`, `address` or both.",
                   kListenKeys),
-        table_doc("dhcp", "proxyDHCP (UDP 67 and 4011) and, in `full` mode, addresses.",
-                  kDhcpKeys),
-        table_doc("dhcp.pool", "Required in `full` mode, refused in `proxy` mode. `start`, "
-                               "`end` and `router` must be in the subnet of `listen.address` "
-                               "and `netmask`.",
+        table_doc("dhcp", "proxyDHCP (UDP 67 and 4011) and, in `full` mode, addresses.", kDhcpKeys),
+        table_doc("dhcp.pool",
+                  "Required in `full` mode, refused in `proxy` mode. `start`, "
+                  "`end` and `router` must be in the subnet of `listen.address` "
+                  "and `netmask`.",
                   kPoolKeys),
         table_doc("tftp", "", kTftpKeys),
         table_doc("tftp.root-fallback", "The map form of `root-fallback`.", kFallbackKeys),
-        table_doc("nfs", "netbootd does not implement NFS; it writes exports for the system's "
-                         "server (kernel nfsd or NFS-Ganesha).",
+        table_doc("nfs",
+                  "netbootd does not implement NFS; it writes exports for the system's "
+                  "server (kernel nfsd or NFS-Ganesha).",
                   kNfsKeys),
     };
 }

@@ -1,9 +1,9 @@
 #include "config/yaml_reader.hpp"
 
-#include "common/fs.hpp"
-
 #include <algorithm>
 #include <charconv>
+
+#include "common/fs.hpp"
 
 namespace pib {
 
@@ -174,7 +174,8 @@ std::optional<std::string> YamlReader::string(const YamlValue& v, ScalarCheck ch
     return s;
 }
 
-std::optional<std::int64_t> YamlReader::integer(const YamlValue& v, std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> YamlReader::integer(const YamlValue& v, std::int64_t min,
+                                                std::int64_t max) {
     // Quoted numbers are strings in YAML; accepting them would hide a typo'd type.
     const std::string text = v.node.IsScalar() ? v.node.Scalar() : "";
     std::int64_t n = 0;
@@ -205,7 +206,7 @@ std::optional<bool> YamlReader::boolean(const YamlValue& v) {
 }
 
 std::optional<std::string> YamlReader::choice(const YamlValue& v,
-                                          std::span<const std::string_view> allowed) {
+                                              std::span<const std::string_view> allowed) {
     auto s = string(v);
     if (!s) return std::nullopt;
     if (std::find(allowed.begin(), allowed.end(), *s) != allowed.end()) return s;
@@ -216,7 +217,7 @@ std::optional<std::string> YamlReader::choice(const YamlValue& v,
 }
 
 std::optional<std::vector<std::string>> YamlReader::strings(const YamlValue& v, bool scalar_ok,
-                                                        bool non_empty, ScalarCheck check) {
+                                                            bool non_empty, ScalarCheck check) {
     std::vector<YamlValue> items;
     if (v.node.IsSequence()) {
         for (auto it = v.node.begin(); it != v.node.end(); ++it) {
@@ -244,9 +245,8 @@ std::optional<std::vector<std::string>> YamlReader::strings(const YamlValue& v, 
     return out;
 }
 
-std::optional<std::vector<std::optional<YamlValue>>> YamlReader::entries(const YamlValue& v,
-                                                                 std::span<const KeyDoc> keys,
-                                                                 bool one_of) {
+std::optional<std::vector<std::optional<YamlValue>>> YamlReader::entries(
+    const YamlValue& v, std::span<const KeyDoc> keys, bool one_of) {
     if (!v.node.IsMap()) {
         type_error(v, "a map");
         return std::nullopt;
@@ -259,8 +259,8 @@ std::optional<std::vector<std::optional<YamlValue>>> YamlReader::entries(const Y
     for (auto it = v.node.begin(); it != v.node.end(); ++it) {
         // Copies: yaml-cpp's iterator hands out a temporary pair proxy.
         const YAML::Node key = it->first;
-        YamlValue entry{YAML::Node(it->second), child_path(v.path, key.IsScalar() ? key.Scalar() : "?"),
-                    key.Mark()};
+        YamlValue entry{YAML::Node(it->second),
+                        child_path(v.path, key.IsScalar() ? key.Scalar() : "?"), key.Mark()};
         if (!key.IsScalar()) {
             error_at_key(entry, "keys must be strings");
             continue;
@@ -302,7 +302,7 @@ std::optional<std::vector<std::optional<YamlValue>>> YamlReader::entries(const Y
 YamlValue YamlReader::default_value(const YamlValue& parent, const KeyDoc& key) const {
     // Table defaults are fixed YAML text: a test parses every one of them.
     return YamlValue{YAML::Load(std::string(key.default_yaml)), child_path(parent.path, key.name),
-                 YAML::Mark::null_mark()};
+                     YAML::Mark::null_mark()};
 }
 
 Result<std::string> read_text_for(const std::filesystem::path& file, Diagnostics& diags,

@@ -1,9 +1,8 @@
 // netbootd --config: valid configs become NetbootdConfig with the table
 // defaults; invalid ones give every problem as file:line:col: key.path: message.
-#include "netbootd/config.hpp"
-
 #include <gtest/gtest.h>
 
+#include "netbootd/config.hpp"
 #include "support/test_support.hpp"
 
 namespace pib::netbootd {
@@ -20,8 +19,8 @@ class NetbootdConfigTest : public ::testing::Test {
 
     // The minimal valid head: store, key and listen (paths under the temp dir).
     std::string head() const {
-        return "store: " + (dir / "store").string() + "\npublic-key: " +
-               (dir / "release.pub").string() + "\n";
+        return "store: " + (dir / "store").string() +
+               "\npublic-key: " + (dir / "release.pub").string() + "\n";
     }
 
     Result<NetbootdConfig> parse(const std::string& text, bool check_files = true) {

@@ -146,6 +146,13 @@ void TftpServer::on_request(std::span<const std::uint8_t> bytes, const ClientAdd
         log_.event(Level::error, "tftp", "register_failed").kv("reason", st.error().message);
     }
     log_.event(Level::debug, "tftp", "transfer_start").kv("client", client.text()).kv("file", tftp::sanitize(s.file));
+    // Some Raspberry Pi bootloader versions cannot follow block numbers past 65535
+    // (issue 3): served anyway, but worth a line when a Pi stalls at that offset.
+    if (!actions_.finished && tftp::needs_rollover(s.transfer.file_size(), s.transfer.negotiated().blksize))
+        log_.event(Level::warn, "tftp", "block_rollover")
+            .kv("client", client.text())
+            .kv("file", tftp::sanitize(s.file))
+            .kv("blksize", static_cast<unsigned>(s.transfer.negotiated().blksize));
     apply(s);
 }
 

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
+
+#include <csignal>
 #include <unistd.h>
 
 #include <thread>
@@ -137,4 +140,28 @@ TEST(EventLoop, StopFromTimerEndsRunAfterRealTime) {
     (*loop)->add_timer(start + 30ms, [&] { (*loop)->stop(); });
     EXPECT_TRUE((*loop)->run());
     EXPECT_GE(std::chrono::steady_clock::now() - start, 30ms);
+}
+
+TEST(EventLoop, SignalfdStopsTheLoopWhenTheCallerWiresIt) {
+    // The caller's choice (netbootd's main): SIGTERM blocked, read through a signalfd.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &set, nullptr), 0);
+    int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    ASSERT_GE(sfd, 0);
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop);
+    int signo = 0;
+    ASSERT_TRUE((*loop)->add_fd(sfd, [&] {
+        signalfd_siginfo info{};
+        if (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) signo = static_cast<int>(info.ssi_signo);
+        (*loop)->stop();
+    }));
+    (*loop)->add_timer(std::chrono::steady_clock::now() + 10ms, [] { raise(SIGUSR1); });
+    EXPECT_TRUE((*loop)->run());
+    EXPECT_EQ(signo, SIGUSR1);
+    (*loop)->remove_fd(sfd);
+    close(sfd);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }

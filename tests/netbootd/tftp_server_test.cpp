@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <random>
@@ -87,10 +88,10 @@ bool enter_netns(const std::string& name) {
 /// The server on its own thread inside the server namespace; stopped and joined in the destructor.
 class ServerThread {
 public:
-    ServerThread(const std::string& netns, const fs::path& root) {
+    ServerThread(const std::string& netns, const fs::path& root, netbootd::TftpServerConfig config = {}) {
         std::promise<std::string> ready;
         auto started = ready.get_future();
-        thread_ = std::thread([this, netns, root, &ready] {
+        thread_ = std::thread([this, netns, root, config, &ready]() mutable {
             if (!enter_netns(netns)) return ready.set_value("setns " + netns + " failed");
             auto loop = netbootd::EventLoop::create();
             auto resolver = netbootd::DirectoryResolver::create(root.string());
@@ -99,7 +100,6 @@ public:
                 std::lock_guard lock(mu_);
                 lines_.push_back(line);
             });
-            netbootd::TftpServerConfig config;
             config.address = kServerIp;
             config.port = 69;
             auto server = netbootd::TftpServer::create(**loop, config, **resolver, log);
@@ -136,6 +136,21 @@ private:
     std::vector<std::string> lines_;
 };
 
+/// A bare UDP socket (receive timeout `seconds`) that has sent `rrq` to the server's port 69;
+/// call from a thread inside the client namespace.
+int send_raw_rrq(const pib::tftp::ReadRequest& rrq, int seconds) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    timeval tv{seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(69);
+    inet_pton(AF_INET, kServerIp, &server.sin_addr);
+    auto req = pib::tftp::encode(rrq);
+    sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&server), sizeof server);
+    return fd;
+}
+
 std::string random_bytes(std::size_t n, unsigned seed) {
     std::mt19937 gen(seed);
     std::string s(n, '\0');
@@ -155,8 +170,23 @@ protected:
         std::string why;
         ASSERT_TRUE(ns_.setup(why)) << why;
         fs::create_directories(root());
-        server_ = std::make_unique<ServerThread>(ns_.server, root());
+        start_server({});
+    }
+    void start_server(netbootd::TftpServerConfig config) {
+        server_.reset();
+        server_ = std::make_unique<ServerThread>(ns_.server, root(), config);
         ASSERT_EQ(server_->error(), "");
+    }
+    /// Runs `body` on a thread that joined the client namespace.
+    void in_client_netns(const std::function<void()>& body) {
+        std::thread t([&] {
+            if (!enter_netns(ns_.client)) {
+                ADD_FAILURE() << "setns " << ns_.client;
+                return;
+            }
+            body();
+        });
+        t.join();
     }
     void TearDown() override { server_.reset(); }
 
@@ -274,16 +304,7 @@ TEST_F(TftpServerNetns, EarlyTerminateAfterOackThenNextRequestServed) {
     auto future = result.get_future();
     std::thread raw([&] {
         if (!enter_netns(ns_.client)) return result.set_value("setns failed");
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        timeval tv{5, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        sockaddr_in server{};
-        server.sin_family = AF_INET;
-        server.sin_port = htons(69);
-        inet_pton(AF_INET, kServerIp, &server.sin_addr);
-        pib::tftp::ReadRequest rrq{"kernel.img", "octet", {{"tsize", "0"}, {"blksize", "1024"}}};
-        auto req = pib::tftp::encode(rrq);
-        sendto(fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&server), sizeof server);
+        int fd = send_raw_rrq({"kernel.img", "octet", {{"tsize", "0"}, {"blksize", "1024"}}}, 5);
         std::uint8_t buf[2048];
         sockaddr_in from{};
         socklen_t len = sizeof from;
@@ -351,6 +372,44 @@ TEST_F(TftpServerNetns, TwoHundredConcurrentTransfers) {
     auto metrics = server_->stop();
     EXPECT_EQ(metrics.completed, 200u);
     EXPECT_EQ(metrics.in_flight, 0u);
+}
+
+TEST_F(TftpServerNetns, BlockNumbersRollOverPast65535) {
+    // tftp-hpa sends no options: 512-byte blocks, so 32 MiB + 1000 needs 65538 blocks.
+    const std::string bytes = random_bytes((512u << 16) + 1000, 7);
+    put("rootfs.img", bytes);
+    std::string hpa_out;
+    EXPECT_EQ(tftp_hpa("rootfs.img", out("r"), &hpa_out), 0) << hpa_out;
+    EXPECT_TRUE(read_binary(out("r")) == bytes);
+    server_->stop();
+    bool warned = false;
+    for (const auto& line : server_->log_lines()) warned |= line.find("tftp block_rollover") != std::string::npos;
+    EXPECT_TRUE(warned);
+}
+
+TEST_F(TftpServerNetns, SilentClientTimesOutAfterRetransmissions) {
+    netbootd::TftpServerConfig config;
+    config.limits.default_timeout = 50ms;
+    config.limits.max_backoff = 100ms;
+    config.limits.max_retransmits = 3;
+    start_server(config);
+    put("f.bin", random_bytes(5000, 6));
+    int data1 = 0;
+    in_client_netns([&] {
+        int fd = send_raw_rrq({"f.bin", "octet", {}}, 2);
+        std::uint8_t buf[600];
+        // Never ACK: DATA 1 comes once and then once per retransmission, then nothing.
+        while (recv(fd, buf, sizeof buf, 0) > 0) ++data1;
+        close(fd);
+    });
+    EXPECT_EQ(data1, 4);
+    auto metrics = server_->stop();
+    EXPECT_EQ(metrics.in_flight, 0u);
+    EXPECT_EQ(metrics.errors, 1u);
+    bool timed_out = false;
+    for (const auto& line : server_->log_lines())
+        timed_out |= line.find("result=timed_out") != std::string::npos;
+    EXPECT_TRUE(timed_out);
 }
 
 }  // namespace

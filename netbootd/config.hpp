@@ -48,6 +48,10 @@ struct DhcpPool {
     std::filesystem::path leases_file;
 };
 
+/// The whole validated config. Built only by the loaders below and never
+/// changed afterwards: the daemon holds it as `std::shared_ptr<const
+/// NetbootdConfig>` and swaps the pointer on SIGHUP, so transfers in flight
+/// keep the config they started with.
 struct NetbootdConfig {
     std::filesystem::path file;   ///< the config file it was read from
     std::filesystem::path store;  ///< releases live in <store>/releases/<id>

@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "builder/build.hpp"
 #include "squashfs/tree.hpp"
 #include "support/test_support.hpp"
 
@@ -18,6 +19,21 @@ namespace pib::test {
 inline const TreeEntry* find_entry(const std::vector<TreeEntry>& tree, const std::string& path) {
     for (const auto& e : tree) if (e.path == path) return &e;
     return nullptr;
+}
+
+/// Builds one of the bundled recipes (recipes/NAME) into <dir>/out with a
+/// fresh key; `env` feeds its ${VAR}s. Failures are returned as text.
+inline Result<BuildResult> build_bundled(const std::string& name, const std::filesystem::path& dir,
+                                         const std::map<std::string, std::string>& env) {
+    RecipeContext rctx;
+    rctx.env = env;
+    Diagnostics diags;
+    auto recipe = load_recipe(std::filesystem::path(PIB_SOURCE_DIR) / "recipes" / name, diags, rctx);
+    if (!recipe) return fail(Errc::invalid, diags.str());
+    auto key = SigningKey::generate();
+    if (!key) return key.error();
+    BuildOptions opts{dir / "out", dir / "work", dir / "cache"};
+    return build_release(*recipe, *key, opts, Logger{});
 }
 
 /// Writes <dir>/rootfs (a tiny root with every kind of inode), <dir>/files,

@@ -68,15 +68,8 @@ TEST(RpiOsImport, BundledRecipeStripsSdCardStateAndTakesFirmwareFromTheImage) {
     test::write_text(tmp / "fat/cmdline.txt", "console=serial0,115200 root=PARTUUID=6c586e13-02 init=/usr/lib/raspberrypi-sys-mods/firstboot\n");
     ASSERT_EQ(test::make_disk_image(tmp / "raspios.img", tmp / "fat", tmp / "stage"), "");
 
-    RecipeContext rctx;
-    rctx.env["PIBUILD_RPI_OS_IMAGE"] = (tmp / "raspios.img").string();
-    Diagnostics diags;
-    auto recipe = load_recipe(fs::path(PIB_SOURCE_DIR) / "recipes/rpi-os-import.yaml", diags, rctx);
-    ASSERT_TRUE(recipe.ok()) << diags.str();
-    auto key = SigningKey::generate();
-    ASSERT_TRUE(key.ok());
-    BuildOptions opts{tmp / "out", tmp / "work", tmp / "cache"};
-    auto r = build_release(*recipe, *key, opts, Logger{});
+    auto r = test::build_bundled("rpi-os-import.yaml", tmp.path(),
+                                 {{"PIBUILD_RPI_OS_IMAGE", (tmp / "raspios.img").string()}});
     ASSERT_TRUE(r.ok()) << r.error().message;
 
     const auto img = r->release_dir / "root.squashfs";

@@ -21,6 +21,7 @@
 #include "netbootd/event_loop.hpp"
 #include "netbootd/file_resolver.hpp"
 #include "netbootd/tftp_server.hpp"
+#include "netns.hpp"
 #include "support/test_support.hpp"
 #include "tftp/packet.hpp"
 
@@ -33,57 +34,27 @@ namespace {
 constexpr const char* kServerIp = "10.213.0.1";
 constexpr const char* kClientIp = "10.213.0.2";
 
-/// Two namespaces joined by a veth created directly inside them; deleted in the
-/// destructor whatever happened (deleting a namespace removes its veth end too).
+/// Two namespaces joined by a veth (netns.hpp's guard deletes them whatever happened).
 class NetnsPair {
 public:
-    NetnsPair() {
-        const std::string base = "pibtest-tftp-" + std::to_string(getpid());
-        server = base + "-s";
-        client = base + "-c";
-    }
-    ~NetnsPair() {
-        run({"ip", "netns", "del", server});
-        run({"ip", "netns", "del", client});
-    }
-    NetnsPair(const NetnsPair&) = delete;
-    NetnsPair& operator=(const NetnsPair&) = delete;
+    NetnsPair() : server(guard_.name("s")), client(guard_.name("c")) {}
 
     /// Creates both namespaces and the link; false (with the failing command in `why`) on error.
     bool setup(std::string& why) {
-        const std::vector<std::vector<std::string>> steps = {
-            {"ip", "netns", "add", server},
-            {"ip", "netns", "add", client},
-            {"ip", "-n", server, "link", "add", "veth-s", "type", "veth", "peer", "name", "veth-c", "netns", client},
-            {"ip", "-n", server, "addr", "add", std::string(kServerIp) + "/24", "dev", "veth-s"},
-            {"ip", "-n", client, "addr", "add", std::string(kClientIp) + "/24", "dev", "veth-c"},
-            {"ip", "-n", server, "link", "set", "lo", "up"},
-            {"ip", "-n", client, "link", "set", "lo", "up"},
-            {"ip", "-n", server, "link", "set", "veth-s", "up"},
-            {"ip", "-n", client, "link", "set", "veth-c", "up"},
-        };
-        for (const auto& argv : steps) {
-            std::string out;
-            if (run(argv, &out) != 0) {
-                why = argv[0] + " " + argv[1] + " " + argv[2] + " " + argv[3] + ": " + out;
-                return false;
-            }
-        }
-        return true;
+        return guard_.add("s", why) && guard_.add("c", why) &&
+               guard_.link("s", "veth-s", std::string(kServerIp) + "/24", "c", "veth-c",
+                           std::string(kClientIp) + "/24", why);
     }
 
-    std::string server;
-    std::string client;
+private:
+    netbootd::test::NetnsGuard guard_{"pibtest-tftp"};
+
+public:
+    const std::string server;
+    const std::string client;
 };
 
-/// Joins the calling thread to a named network namespace.
-bool enter_netns(const std::string& name) {
-    int fd = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    bool ok = setns(fd, CLONE_NEWNET) == 0;
-    close(fd);
-    return ok;
-}
+using netbootd::test::enter_netns;
 
 /// The server on its own thread inside the server namespace; stopped and joined in the destructor.
 class ServerThread {

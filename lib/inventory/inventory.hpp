@@ -7,8 +7,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -89,22 +91,48 @@ struct Inventory {
     std::filesystem::path file;  ///< where it was read from ("" when parsed from text)
     std::vector<Node> nodes;     ///< in file order
 
+    /// O(log n) once indexed (netbootd asks per packet); a linear scan while
+    /// `name_index` is empty, e.g. for an Inventory built by hand.
     const Node* by_name(std::string_view name) const;
     /// `serial` must already be 8 lower-case hex digits.
     const Node* by_serial(std::string_view serial) const;
     const Node* by_mac(const MacAddress& mac) const;
+
+    /// Rebuilds the lookup indexes below from `nodes`. parse_inventory and
+    /// load_inventory call it; call it again after changing `nodes` by hand.
+    void reindex();
+
+    // Lookup indexes (positions in `nodes`), derived from `nodes` by reindex().
+    // Public only so that Inventory stays an aggregate; not part of the value.
+    std::map<std::string, std::size_t, std::less<>> name_index;
+    std::map<std::string, std::size_t, std::less<>> serial_index;
+    std::map<MacAddress, std::size_t> mac_index;
 };
+
+/// What load_inventory checks besides the text itself.
+struct InventoryOptions {
+    /// Check that every `source:` file exists (off for documentation examples).
+    bool check_files = true;
+};
+
+/// The 8 lower-case hex digits the Pi bootloader uses as its TFTP directory:
+/// accepts 8 or 16 hex digits (as in /proc/cpuinfo or on the board's label),
+/// any case, with or without "0x", and keeps the last 8. nullopt otherwise.
+std::optional<std::string> normalise_serial(std::string_view s);
 
 /// Parses inventory text; every problem goes to `diags` as
 /// `file:line:col: key.path: message` (all of them, not just the first) and
-/// the result is then Errc::invalid. Duplicate names, serials, MACs and
-/// static addresses are refused, naming both places.
+/// the result is then Errc::invalid. Duplicate names, hostnames, serials, MACs
+/// and static addresses are refused, naming both places. Relative `source:`
+/// paths are resolved against `file`'s directory but not checked to exist.
 Result<Inventory> parse_inventory(std::string_view text, const std::filesystem::path& file,
                                   Diagnostics& diags);
 
 /// Reads and parses an inventory file. `source:` paths of extra files are
-/// checked to exist (relative ones against the file's directory).
-Result<Inventory> load_inventory(const std::filesystem::path& file, Diagnostics& diags);
+/// made absolute against the file's directory and, with options.check_files,
+/// checked to exist (a missing one is reported at its `file:line:col`).
+Result<Inventory> load_inventory(const std::filesystem::path& file, Diagnostics& diags,
+                                 const InventoryOptions& options = {});
 
 /// The key reference of docs/inventory.md, rendered from the key tables.
 std::string inventory_reference_markdown();

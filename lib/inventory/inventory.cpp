@@ -38,7 +38,7 @@ Result<Inventory> refused(const std::string& file, std::size_t count) {
 Result<Inventory> parse(std::string_view text, const std::filesystem::path& file,
                         Diagnostics& diags, bool check_files) {
     const std::string name = file.string();
-    auto root = load_single_document(text, name, diags, "inventory",
+    auto root = load_single_document(text, name, diags, "fleet inventory",
                                      "the inventory is empty (expected a map with nodes)");
     if (!root) return refused(name, 1);
 

@@ -279,7 +279,6 @@ std::optional<unsigned> parse_mode(std::string_view s) {
 NormalPath normalise_file_path(std::string_view s) {
     if (!s.starts_with('/')) return {"", "must be an absolute path" + got(s)};
     if (!check_single_line(s).empty()) return {"", "must not contain line breaks" + got(s)};
-    if (s.ends_with('/')) return {"", "must name a file, not a directory" + got(s)};
     std::string path;
     for (std::size_t start = 1; start <= s.size();) {
         std::size_t end = std::min(s.find('/', start), s.size());
@@ -288,7 +287,8 @@ NormalPath normalise_file_path(std::string_view s) {
         if (!part.empty() && part != ".") path += "/" + std::string(part);
         start = end + 1;
     }
-    if (path.empty()) return {"", "must name a file, not '/'"};
+    if (path.empty()) return {"", "must name a file, not '/'" + got(s)};
+    if (s.ends_with('/')) return {"", "must name a file, not a directory" + got(s)};
     for (const auto& g : kGenerated)
         if (path == g.path) return {"", quote_value(path) + " " + std::string(g.why)};
     if (path.starts_with("/etc/ssh/ssh_host_"))

@@ -81,6 +81,7 @@ struct HttpMetrics {
     std::uint64_t errors = 0;           ///< responses with status >= 400
     std::uint64_t not_modified = 0;     ///< 304s
     std::uint64_t partial = 0;          ///< 206s
+    std::uint64_t malformed = 0;        ///< requests refused before the handler (400, 414, 431...)
 };
 
 class HttpServer {

@@ -1,5 +1,5 @@
 // Checks across keys and nodes, after the tables have read each value:
-// `defaults` applied, unrecognisable nodes, duplicates across the fleet, and
+// `defaults` applied, channel with release, duplicates across the fleet, and
 // `source:` files. Each check looks only at keys read without problems, so that
 // one typo does not cause a cascade of errors.
 #include <filesystem>
@@ -123,8 +123,6 @@ std::vector<Node> check_inventory(YamlReader& r, InventoryText&& text, const fs:
         Node& n = nodes[i];
         const std::string& p = text.paths[i];
         check_channel_or_release(r, p);
-        if (!r.where(child_path(p, "serial")) && !r.where(child_path(p, "mac")))
-            r.error(n.pos, p, "give serial, mac or both (a node nobody can recognise cannot boot)");
         if (r.where(child_path(p, "files"))) resolve_sources(r, p, n.files, dir, check_files);
         apply_defaults(r, p, text.defaults, n);
     }

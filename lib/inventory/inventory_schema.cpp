@@ -415,6 +415,16 @@ const NodeKey kNodeKeys[] = {
 const NodeKey kDefaultsKeys[] = {kChannel, kRelease, kFstab,     kAuthorizedKeys,
                                  kFiles,   kLabels,  kKernelArgs};
 
+// A node needs serial or mac; not said again when a misspelt one was reported.
+void check_recognisable(YamlReader& r, const YamlValue& node) {
+    if (r.where(child_path(node.path, "serial")) || r.where(child_path(node.path, "mac"))) return;
+    constexpr std::string_view kIds[] = {"serial", "mac"};
+    for (auto it = node.node.begin(); it != node.node.end(); ++it)
+        if (it->first.IsScalar() && closest(it->first.Scalar(), kIds)) return;
+    r.error(r.value_pos(node), node.path,
+            "give serial, mac or both (a node nobody can recognise cannot boot)");
+}
+
 // ---- top level ----------------------------------------------------------------
 
 const TableKey<YamlReader, InventoryText> kTopKeys[] = {
@@ -436,6 +446,7 @@ const TableKey<YamlReader, InventoryText> kTopKeys[] = {
              Node n;
              n.pos = r.value_pos(item);
              if (!read_table(r, item, kNodeKeys, n)) return;
+             check_recognisable(r, item);
              o.nodes.push_back(std::move(n));
              o.paths.push_back(item.path);
          });

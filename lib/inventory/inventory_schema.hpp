@@ -23,7 +23,7 @@ struct InventoryText {
 std::string place(const YamlReader& r, SourcePos p);
 
 /// Reads the whole file through the key tables; checks within one map or list
-/// (content xor source, duplicate paths in one node) happen here too.
+/// (content xor source, duplicate paths in one node, serial or mac) happen here too.
 void read_inventory(YamlReader& r, const YamlValue& root, InventoryText& out);
 
 /// Every map of the schema in document order, for the key reference.
@@ -31,7 +31,7 @@ std::vector<MapDoc> inventory_maps();
 
 /// Applies `defaults` to each node that does not set the key itself (labels
 /// are merged, the node winning), then refuses what no single key shows:
-/// unrecognisable nodes, channel with release, duplicates across nodes.
+/// channel with release, duplicates across nodes.
 /// Relative `source:` paths are resolved against `dir` (when not empty) and,
 /// with `check_files`, checked to exist.
 std::vector<Node> check_inventory(YamlReader& r, InventoryText&& text,

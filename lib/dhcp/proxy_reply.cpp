@@ -31,17 +31,9 @@ Result<std::vector<std::uint8_t>> pi_menu_option(const std::string& text) {
     return encode_suboptions(sub);
 }
 
-// Header fields shared by every proxy reply (RFC 2131 §4.3.1, table 3: xid,
-// flags, giaddr and chaddr from the client; hops and secs 0).
+// The proxy's header: reply_base plus ciaddr on 4011 and the broadcast bit.
 DhcpPacket reply_header(const DhcpPacket& req, ProxyPort port) {
-    DhcpPacket r;
-    r.op = kBootReply;
-    r.htype = req.htype;
-    r.hlen = req.hlen;
-    r.xid = req.xid;
-    r.flags = req.flags;
-    r.giaddr = req.giaddr;
-    r.chaddr = req.chaddr;
+    DhcpPacket r = reply_base(req);
     if (port == ProxyPort::boot_server) r.ciaddr = req.ciaddr;
     // A client at the DISCOVER stage has no address to unicast to, and a
     // proxy offer carries no yiaddr either: dnsmasq sets the broadcast bit
@@ -93,23 +85,24 @@ Status check_message(const ClientInfo& c, const ReplyContext& ctx) {
 
 }  // namespace
 
-Result<DhcpPacket> build_proxy_reply(const DhcpPacket& req, const ClientInfo& c,
-                                     const BootDecision& d, const ReplyContext& ctx) {
-    if (c.kind == ClientKind::not_pxe) {
-        // PXE 2.1 (proxyDHCP): answering clients without the PXEClient class would
-        // race the real DHCP server with an offer that has no address.
-        return fail(Errc::unsupported, "dhcp: not a PXE or HTTP boot client");
-    }
-    PIB_TRY(check_message(c, ctx));
+DhcpPacket reply_base(const DhcpPacket& req) {
+    DhcpPacket r;
+    r.op = kBootReply;
+    r.htype = req.htype;
+    r.hlen = req.hlen;
+    r.xid = req.xid;
+    r.flags = req.flags;
+    r.giaddr = req.giaddr;
+    r.chaddr = req.chaddr;
+    return r;
+}
+
+Status add_boot_fields(DhcpPacket& r, const DhcpPacket& req, const ClientInfo& c,
+                       const BootDecision& d, const ReplyContext& ctx) {
     if (c.kind == ClientKind::raspberry_pi && !d.pi_menu) {
         return fail(Errc::invalid, "dhcp: a Raspberry Pi bootloader boots only from the Pi menu");
     }
-
-    DhcpPacket r = reply_header(req, ctx.port);
-    const auto type = ctx.port == ProxyPort::dhcp ? MessageType::offer : MessageType::ack;
     const Ipv4 next = d.next_server == kZero ? ctx.server_id : d.next_server;
-    set_message_type(r.options, type);
-    set_server_id(r.options, ctx.server_id);
 
     if (d.pi_menu) {
         // The Pi menu reply is dnsmasq's, field for field: siaddr 0, no file,
@@ -127,7 +120,7 @@ Result<DhcpPacket> build_proxy_reply(const DhcpPacket& req, const ClientInfo& c,
         set_vendor_class(r.options, "PXEClient");
         if (c.guid) set_client_guid(r.options, *c.guid);
         r.options.set(code::vendor_specific, std::move(*menu));
-        return r;
+        return {};
     }
 
     if (c.kind == ClientKind::uefi_http) {
@@ -138,8 +131,7 @@ Result<DhcpPacket> build_proxy_reply(const DhcpPacket& req, const ClientInfo& c,
         }
         set_vendor_class(r.options, "HTTPClient");
         if (c.guid) set_client_guid(r.options, *c.guid);
-        PIB_TRY(put_boot_file(r, d.boot_file));
-        return r;
+        return put_boot_file(r, d.boot_file);
     }
 
     // PXE 2.1 (proxyDHCP): a proxy offer must name itself PXEClient in option 60
@@ -152,7 +144,7 @@ Result<DhcpPacket> build_proxy_reply(const DhcpPacket& req, const ClientInfo& c,
 
     if (ctx.port == ProxyPort::boot_server) {
         echo_boot_item(req, r);
-        return r;
+        return {};
     }
     const bool efi = c.kind == ClientKind::uefi_x64 || c.kind == ClientKind::uefi_arm64 ||
                      (c.kind == ClientKind::other_pxe && !c.arch.empty() && c.arch.front() >= 6);
@@ -173,6 +165,22 @@ Result<DhcpPacket> build_proxy_reply(const DhcpPacket& req, const ClientInfo& c,
         set_vendor_options(r.options, sub);
     }
     // iPXE needs no 43: it boots the URL in `file` (ipxe.org/howto/chainloading).
+    return {};
+}
+
+Result<DhcpPacket> build_proxy_reply(const DhcpPacket& req, const ClientInfo& c,
+                                     const BootDecision& d, const ReplyContext& ctx) {
+    if (c.kind == ClientKind::not_pxe) {
+        // PXE 2.1 (proxyDHCP): answering clients without the PXEClient class would
+        // race the real DHCP server with an offer that has no address.
+        return fail(Errc::unsupported, "dhcp: not a PXE or HTTP boot client");
+    }
+    PIB_TRY(check_message(c, ctx));
+    DhcpPacket r = reply_header(req, ctx.port);
+    set_message_type(r.options,
+                     ctx.port == ProxyPort::dhcp ? MessageType::offer : MessageType::ack);
+    set_server_id(r.options, ctx.server_id);
+    PIB_TRY(add_boot_fields(r, req, c, d, ctx));
     return r;
 }
 

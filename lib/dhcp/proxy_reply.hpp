@@ -48,6 +48,18 @@ struct ReplyContext {
 Result<DhcpPacket> build_proxy_reply(const DhcpPacket& request, const ClientInfo& client,
                                      const BootDecision& decision, const ReplyContext& ctx);
 
+/// The header every server reply starts from (RFC 2131 §4.3.1 table 3):
+/// op BOOTREPLY; htype, hlen, xid, flags, giaddr and chaddr from the
+/// request; everything else zero.
+DhcpPacket reply_base(const DhcpPacket& request);
+
+/// Adds the boot half of a reply to `r`, whose header, option 53 and option
+/// 54 are already set: option 60, 97 echoed, the Pi menu or option 43, siaddr
+/// and the boot file, as `client`'s firmware wants them. build_proxy_reply
+/// and the full server's replies share it. Errors as build_proxy_reply's.
+Status add_boot_fields(DhcpPacket& r, const DhcpPacket& request, const ClientInfo& client,
+                       const BootDecision& decision, const ReplyContext& ctx);
+
 /// Where to send a reply (RFC 2131 §4.1; PXE 2.1 boot server discovery).
 struct Destination {
     Ipv4 address{};

@@ -217,6 +217,10 @@ TEST(Inventory, Lookups) {
     EXPECT_EQ(inv.by_serial("00020000"), nullptr);
     EXPECT_EQ(inv.by_mac(*parse_mac("02:00:00:00:ff:ff")), nullptr);
 
+    // The indexes hold positions, not pointers: a copy looks up in its own nodes.
+    const Inventory copy = inv;
+    EXPECT_EQ(copy.by_name("n517"), &copy.nodes[517]);
+
     // Built by hand: a scan until reindex().
     Inventory by_hand{.nodes = {Node{.name = "x", .serial = "0000000a"}}};
     EXPECT_EQ(by_hand.by_serial("0000000a"), &by_hand.nodes[0]);

@@ -70,7 +70,7 @@ struct NodeFile {
 
 struct Node {
     std::string name;      ///< unique; [a-z0-9-], 1..63, the overlay and API name
-    std::string hostname;  ///< defaults to name; may be a FQDN
+    std::string hostname;  ///< defaults to name; may be a FQDN; lower case
     /// Raspberry Pi serial: 8 lower-case hex digits (the TFTP directory name).
     std::optional<std::string> serial;
     std::vector<MacAddress> macs;

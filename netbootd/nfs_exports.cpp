@@ -179,6 +179,9 @@ Result<std::string> render_ganesha_exports(const NfsExportSet& set,
         line(1, "Squash = Root_Squash;");
         line(1, "CLIENT {");
         line(2, "Clients = " + clients + ";");
+        // Repeated: a CLIENT block otherwise allows v3 too, and ganesha with
+        // NFS_CORE_PARAM Protocols = 4 warns "not enabled ... fixing up".
+        line(2, "Protocols = 4;");
         line(2, "Access_Type = RO;");
         line(2, "Squash = Root_Squash;");
         line(1, "}");

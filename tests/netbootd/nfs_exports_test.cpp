@@ -81,6 +81,7 @@ TEST(NfsExports, GaneshaGolden) {
               "    Squash = Root_Squash;\n"
               "    CLIENT {\n"
               "        Clients = 192.168.1.0/24;\n"
+              "        Protocols = 4;\n"
               "        Access_Type = RO;\n"
               "        Squash = Root_Squash;\n"
               "    }\n"
@@ -398,6 +399,11 @@ TEST(NfsGanesha, ServesReleasesReadOnlyToTheSubnetAndReloads) {
     const auto served_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
             .count();
+
+    // Ganesha took the generated blocks without complaint.
+    const std::string started_log = pib::test::read_text(log);
+    EXPECT_EQ(started_log.find("fixing up"), std::string::npos) << started_log;
+    EXPECT_EQ(started_log.find("CONFIG :CRIT"), std::string::npos) << started_log;
 
     // The client in the subnet lists and reads the release, byte for byte.
     auto ls = nfs_tool(client_ns, {"nfs-ls", dir_url});

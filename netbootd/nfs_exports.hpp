@@ -125,8 +125,8 @@ struct NfsApplyReport {
 /// whose root.squashfs is missing are exported with a warning; the file is
 /// written atomically only when its bytes change, and then the server is told.
 /// A reload that fails is reported in the result, not as an error: the file is
-/// right, and the next reload will pick it up. Errors: the file cannot be written,
-/// or the export dir is unusable.
+/// right, and the next reload will pick it up. Errors: the file cannot be written
+/// (Errc::io), or the export dir cannot stand in it (relative, quotes: Errc::invalid).
 pib::Result<NfsApplyReport> apply_nfs_exports(const NfsExportSet& set,
                                               const NfsApplyOptions& options);
 

@@ -163,6 +163,7 @@ Result<NetbootdConfig> parse_netbootd_config(std::string_view text,
     read_config(r, YamlValue{*root, "", YAML::Mark::null_mark()}, c);
     check_listen(r, c);
     check_dhcp(r, c);
+    if (c.state_db.empty() && !c.store.empty()) c.state_db = c.store / "state.db";
     check_nfs(r, c);
     if (options.check_files) check_files(r, c);
 

@@ -88,6 +88,9 @@ struct NetbootdConfig {
         std::optional<Ipv4Net> subnet;     ///< set when enabled
     } nfs;
 
+    std::filesystem::path state_db;                ///< default <store>/state.db
+    std::filesystem::path ipxe_dir = "/usr/lib/ipxe";
+
     std::string user = "netbootd";  ///< dropped to after binding the ports
     std::string group = "netbootd";
     LogLevel log_level = LogLevel::info;

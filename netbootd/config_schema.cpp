@@ -391,6 +391,24 @@ const Key kTopKeys[] = {
      [](YamlReader& r, const YamlValue& v, NetbootdConfig& o) {
          read_table(r, v, kNfsKeys, o.nfs);
      }},
+    {{.name = "state",
+      .type = "absolute path",
+      .default_note = "`<store>/state.db`",
+      .doc = "The fleet state database (SQLite): channels and boot reports. `pibuild` writes it; "
+             "netbootd reads channels from it and records boot reports.",
+      .example = "/var/lib/netbootd/state.db"},
+     [](YamlReader& r, const YamlValue& v, NetbootdConfig& o) {
+         set(o.state_db, r.string(v, check_abs_path));
+     }},
+    {{.name = "ipxe-dir",
+      .type = "absolute path",
+      .default_yaml = "/usr/lib/ipxe",
+      .doc = "Where the iPXE binaries handed to BIOS (`undionly.kpxe`) and UEFI (`ipxe.efi`, "
+             "`snponly.efi`) PXE clients are (Debian package `ipxe`).",
+      .example = "/usr/lib/ipxe"},
+     [](YamlReader& r, const YamlValue& v, NetbootdConfig& o) {
+         set(o.ipxe_dir, r.string(v, check_abs_path));
+     }},
     {{.name = "user",
       .type = "user name",
       .default_yaml = "netbootd",

@@ -77,11 +77,11 @@ pib::Result<pib::tftp::FileInfo> DirectoryResolver::open(const std::string& clea
     return r;
 }
 
-pib::Result<pib::tftp::FileInfo> DirectoryResolver::open_one(const std::string& path) {
+pib::Result<int> open_beneath(int dir_fd, const std::string& path, struct stat& st) {
     open_how how{};
     how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    int fd = static_cast<int>(syscall(SYS_openat2, root_fd_, path.c_str(), &how, sizeof how));
+    int fd = static_cast<int>(syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how));
     if (fd < 0) {
         int e = errno;
         // EXDEV: the path (a "..", an absolute symlink, a link out) tried to leave the root.
@@ -91,11 +91,18 @@ pib::Result<pib::tftp::FileInfo> DirectoryResolver::open_one(const std::string& 
             return fail(Errc::not_found, "file not found: " + pib::tftp::sanitize(path));
         return fail(Errc::io, "openat2 " + pib::tftp::sanitize(path) + ": " + std::strerror(e));
     }
-    struct stat st{};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return fail(Errc::invalid, "not a regular file: " + pib::tftp::sanitize(path));
     }
+    return fd;
+}
+
+pib::Result<pib::tftp::FileInfo> DirectoryResolver::open_one(const std::string& path) {
+    struct stat st{};
+    auto opened = open_beneath(root_fd_, path, st);
+    if (!opened) return opened.error();
+    int fd = *opened;
     Key key{path, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
     std::lock_guard lock(mu_);
     auto it = shared_.find(key);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <map>
@@ -23,6 +24,13 @@ struct ClientAddress {
     /// "a.b.c.d:port" for logs.
     std::string text() const;
 };
+
+/// Opens a regular file at `path` beneath the directory `dir_fd` with
+/// openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): no "..", absolute path or
+/// symlink can leave it. Errc::invalid for an escape or a non-regular file
+/// (access denied), Errc::not_found when missing. The caller owns the fd;
+/// `st` gets its fstat.
+pib::Result<int> open_beneath(int dir_fd, const std::string& path, struct stat& st);
 
 /// Resolves a normalised TFTP path ("a/b/c", from tftp::normalize_path) to a file.
 class TftpFileResolver {
@@ -48,6 +56,10 @@ public:
                                           const ClientAddress& client) override;
     /// Distinct files currently open (shared among their transfers).
     std::size_t open_files();
+    /// The root directory (O_PATH), for open_beneath().
+    int root_fd() const { return root_fd_; }
+    /// open() without the Raspberry Pi serial-directory fallback.
+    pib::Result<pib::tftp::FileInfo> open_exact(const std::string& clean_path) { return open_one(clean_path); }
 
 private:
     explicit DirectoryResolver(int root_fd) : root_fd_(root_fd) {}

@@ -1,0 +1,107 @@
+// netbootd: the command line. `--config FILE` serves; `--check-config FILE`
+// validates (config, inventory, public key) and exits. All the work is in
+// netbootd_core (daemon.cpp and the servers).
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "crypto/ed25519.hpp"
+#include "inventory/inventory.hpp"
+#include "netbootd/config.hpp"
+#include "netbootd/daemon.hpp"
+
+#ifndef PIB_TOOL_VERSION
+#define PIB_TOOL_VERSION "0.0.0"
+#endif
+
+namespace {
+
+// Exit codes: 0 ok, 1 failed while running or starting, 2 bad config.
+constexpr int kFailed = 1;
+constexpr int kBadConfig = 2;
+
+pib::Level level_of(pib::netbootd::LogLevel l) {
+    switch (l) {
+        case pib::netbootd::LogLevel::debug: return pib::Level::debug;
+        case pib::netbootd::LogLevel::warning: return pib::Level::warn;
+        case pib::netbootd::LogLevel::error: return pib::Level::error;
+        case pib::netbootd::LogLevel::info: break;
+    }
+    return pib::Level::info;
+}
+
+void print_diags(const pib::Diagnostics& diags) {
+    for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.str().c_str());
+}
+
+int check_config(const std::string& file) {
+    pib::Diagnostics diags;
+    auto cfg = pib::netbootd::load_netbootd_config(file, diags);
+    if (cfg && cfg->inventory) (void)pib::inventory::load_inventory(*cfg->inventory, diags);
+    if (cfg) {
+        auto key = pib::PublicKey::load(cfg->public_key);
+        if (!key) diags.add(cfg->public_key.string(), 0, 0, "not a usable Ed25519 public key: " + key.error().message);
+    }
+    if (!diags.empty() || !cfg) {
+        print_diags(diags);
+        std::fprintf(stderr, "netbootd: %s: %zu problem%s\n", file.c_str(), diags.size(), diags.size() == 1 ? "" : "s");
+        return kBadConfig;
+    }
+    std::printf("%s: ok\n", file.c_str());
+    return 0;
+}
+
+int serve(const std::string& file, bool keep_privileges) {
+    // The log level comes from the config; read it once up front.
+    pib::Diagnostics pre;
+    auto cfg = pib::netbootd::load_netbootd_config(file, pre);
+    if (!cfg) {
+        print_diags(pre);
+        return kBadConfig;
+    }
+    const pib::Logger log(
+        [](pib::Level level, const std::string& line) {
+            std::fprintf(stderr, "%s %s\n", pib::level_name(level), line.c_str());
+        },
+        level_of(cfg->log_level));
+    pib::Diagnostics diags;
+    netbootd::DaemonOptions opts;
+    opts.drop_privileges = !keep_privileges;
+    auto daemon = netbootd::Daemon::create(file, log, diags, opts);
+    if (!daemon) {
+        print_diags(diags);
+        std::fprintf(stderr, "netbootd: error: %s\n", daemon.error().message.c_str());
+        return daemon.error().code == pib::Errc::invalid ? kBadConfig : kFailed;
+    }
+    if (auto st = (*daemon)->handle_signals(); !st) {
+        std::fprintf(stderr, "netbootd: error: %s\n", st.error().message.c_str());
+        return kFailed;
+    }
+    if (auto st = (*daemon)->run(); !st) {
+        std::fprintf(stderr, "netbootd: error: %s\n", st.error().message.c_str());
+        return kFailed;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"netbootd: proxyDHCP, TFTP and HTTP boot server for pibuild releases"};
+    app.set_version_flag("--version", PIB_TOOL_VERSION);
+    std::string config, check;
+    bool keep_privileges = false;
+    auto* c1 = app.add_option("--config", config, "Serve with this config file (YAML; docs/netbootd.md)");
+    auto* c2 = app.add_option("--check-config", check, "Validate a config file (and its inventory and key), then exit");
+    app.add_flag("--keep-privileges", keep_privileges,
+                 "Do not switch to the configured user after binding (for tests and containers)");
+    c1->excludes(c2);
+    CLI11_PARSE(app, argc, argv);
+    if (config.empty() && check.empty()) {
+        std::fprintf(stderr, "netbootd: give --config FILE or --check-config FILE (see --help)\n");
+        return kBadConfig;
+    }
+    if (!check.empty()) return check_config(check);
+    return serve(config, keep_privileges);
+}

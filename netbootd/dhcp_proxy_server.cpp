@@ -47,8 +47,10 @@ pib::Result<int> open_socket(const DhcpProxyConfig& config, std::uint16_t port) 
         return fail(Errc::io, what + ": " + std::strerror(e));
     };
     int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) return bail("SO_REUSEADDR");
-    if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0) return bail("SO_BROADCAST");
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+        return bail("SO_REUSEADDR");
+    if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0)
+        return bail("SO_BROADCAST");
     if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0) return bail("IP_PKTINFO");
     int rcvbuf = 1 << 20;  // a boot storm: keep discovers queued, not dropped
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
@@ -67,9 +69,12 @@ pib::Result<int> open_socket(const DhcpProxyConfig& config, std::uint16_t port) 
 
 }  // namespace
 
-pib::Result<std::unique_ptr<DhcpProxyServer>> DhcpProxyServer::create(EventLoop& loop, DhcpProxyConfig config,
-                                                                       BootPolicy& policy,
-                                                                       const pib::Logger& log) {
+pib::Result<std::unique_ptr<DhcpProxyServer>> DhcpProxyServer::create(EventLoop& loop,
+                                                                      DhcpProxyConfig config,
+                                                                      BootPolicy& policy,
+                                                                      const pib::Logger& log) {
+    if (config.mode == pib::netbootd::DhcpMode::full && config.leases == nullptr)
+        return fail(Errc::invalid, "full DHCP mode needs a lease store");
     std::optional<dhcp::Ipv4> override_addr;
     if (!config.server_address.empty()) {
         in_addr a{};
@@ -77,26 +82,30 @@ pib::Result<std::unique_ptr<DhcpProxyServer>> DhcpProxyServer::create(EventLoop&
             return fail(Errc::invalid, "not an IPv4 address: " + config.server_address);
         override_addr = to_ipv4(a);
     }
-    std::unique_ptr<DhcpProxyServer> server(new DhcpProxyServer(loop, std::move(config), policy, log));
+    std::unique_ptr<DhcpProxyServer> server(
+        new DhcpProxyServer(loop, std::move(config), policy, log));
     DhcpProxyServer* self = server.get();
     self->server_override_ = override_addr;
     auto fd = open_socket(self->config_, self->config_.dhcp_port);
     if (!fd) return fd.error();
     self->dhcp_fd_ = *fd;
-    if (auto st = loop.add_fd(self->dhcp_fd_, [self] { self->on_readable(self->dhcp_fd_, dhcp::ProxyPort::dhcp); });
+    if (auto st = loop.add_fd(self->dhcp_fd_,
+                              [self] { self->on_readable(self->dhcp_fd_, dhcp::ProxyPort::dhcp); });
         !st)
         return st.error();
     if (self->config_.pxe_port != 0) {
         auto pfd = open_socket(self->config_, self->config_.pxe_port);
         if (!pfd) return pfd.error();
         self->pxe_fd_ = *pfd;
-        if (auto st = loop.add_fd(self->pxe_fd_,
-                                  [self] { self->on_readable(self->pxe_fd_, dhcp::ProxyPort::boot_server); });
+        if (auto st = loop.add_fd(
+                self->pxe_fd_,
+                [self] { self->on_readable(self->pxe_fd_, dhcp::ProxyPort::boot_server); });
             !st)
             return st.error();
     }
     log.event(Level::info, "dhcp", "listening")
-        .kv("interface", self->config_.interface.empty() ? std::string("*") : self->config_.interface)
+        .kv("interface",
+            self->config_.interface.empty() ? std::string("*") : self->config_.interface)
         .kv("dhcp_port", static_cast<unsigned>(self->config_.dhcp_port))
         .kv("pxe_port", static_cast<unsigned>(self->config_.pxe_port));
     return server;
@@ -140,6 +149,7 @@ void DhcpProxyServer::on_readable(int fd, dhcp::ProxyPort port) {
                 std::memcpy(&info, CMSG_DATA(c), sizeof info);
                 from.ifindex = info.ipi_ifindex;
                 from.local = to_ipv4(info.ipi_spec_dst);
+                from.destination = to_ipv4(info.ipi_addr);
             }
         }
         ++metrics_.received;
@@ -147,7 +157,8 @@ void DhcpProxyServer::on_readable(int fd, dhcp::ProxyPort port) {
     }
 }
 
-void DhcpProxyServer::drop(std::span<const std::uint8_t> bytes, const Arrival& from, const std::string& why) {
+void DhcpProxyServer::drop(std::span<const std::uint8_t> bytes, const Arrival& from,
+                           const std::string& why) {
     ++metrics_.dropped;
     // Clients of a DHCP server have no address yet: tell them apart by chaddr when the
     // datagram is long enough to carry one, else by source address.
@@ -172,6 +183,8 @@ void DhcpProxyServer::on_packet(int fd, std::span<const std::uint8_t> bytes, con
     }
     auto client = dhcp::classify(*request, config_.classify);
     if (!client) return drop(bytes, from, client.error().message);
+    if (config_.mode == pib::netbootd::DhcpMode::full && from.port == dhcp::ProxyPort::dhcp)
+        return on_full_packet(fd, bytes, *request, *client, from);
     if (client->kind == dhcp::ClientKind::not_pxe) {
         ++metrics_.ignored_not_pxe;
         return;
@@ -190,7 +203,9 @@ void DhcpProxyServer::on_packet(int fd, std::span<const std::uint8_t> bytes, con
     auto decision = policy_.decide(*client);
     if (!decision) {
         ++metrics_.no_decision;
-        log_.event(Level::debug, "dhcp", "no_decision").kv("mac", mac).kv("kind", dhcp::kind_name(client->kind));
+        log_.event(Level::debug, "dhcp", "no_decision")
+            .kv("mac", mac)
+            .kv("kind", dhcp::kind_name(client->kind));
         return;
     }
     dhcp::ReplyContext ctx;
@@ -216,6 +231,144 @@ void DhcpProxyServer::on_packet(int fd, std::span<const std::uint8_t> bytes, con
         .kv("port", static_cast<unsigned>(static_cast<std::uint16_t>(from.port)))
         .kv("file", decision->pi_menu ? std::string("(pi menu)") : decision->boot_file)
         .kv("to", dhcp::to_string(to.address) + ":" + std::to_string(to.port));
+}
+
+std::optional<dhcp::FullAnswer> DhcpProxyServer::answer_from_leases(const dhcp::ClientRequest& what,
+                                                                    const dhcp::ClientInfo& client,
+                                                                    LeaseAnswer& decided) {
+    LeaseStore& leases = *config_.leases;
+    const auto now = config_.wall_clock ? config_.wall_clock() : std::chrono::system_clock::now();
+    const std::uint32_t address = from_wire(what.address);
+    using K = dhcp::ClientRequestKind;
+    dhcp::FullAnswer answer;
+    switch (what.kind) {
+        case K::discover:
+            decided = leases.offer(client.hwaddr, address, now);
+            answer.kind = dhcp::FullAnswer::Kind::offer;
+            break;
+        case K::select:
+        case K::init_reboot:
+        case K::renew:
+        case K::rebind:
+            decided = leases.request(client.hwaddr, what.kind, address, now);
+            answer.kind = dhcp::FullAnswer::Kind::ack;
+            break;
+        case K::other_server:
+            leases.forget_offer(client.hwaddr);
+            ++metrics_.ignored_other;
+            return std::nullopt;
+        case K::decline:
+            ++metrics_.declines;
+            leases.decline(client.hwaddr, address, now);
+            return std::nullopt;
+        case K::release:
+            ++metrics_.releases;
+            leases.release(client.hwaddr, address, now);
+            log_.event(Level::info, "dhcp", "lease_released")
+                .kv("mac", dhcp::colon_hex(client.hwaddr))
+                .kv("ip", dhcp::to_string(what.address));
+            return std::nullopt;
+        case K::inform:
+            answer.kind = dhcp::FullAnswer::Kind::inform_ack;
+            return answer;
+    }
+    switch (decided.verdict) {
+        case LeaseAnswer::Verdict::ignore:
+            ++metrics_.no_address;
+            log_.event(Level::warn, "dhcp", "no_address")
+                .kv("mac", dhcp::colon_hex(client.hwaddr))
+                .kv("request", dhcp::request_kind_name(what.kind))
+                .kv("reason", decided.reason);
+            return std::nullopt;
+        case LeaseAnswer::Verdict::refuse:
+            answer.kind = dhcp::FullAnswer::Kind::nak;
+            answer.message = decided.reason;
+            break;
+        case LeaseAnswer::Verdict::grant:
+            answer.address = to_wire(decided.address);
+            answer.lease_seconds = static_cast<std::uint32_t>(decided.lease_time.count());
+            answer.hostname = decided.hostname;
+            break;
+    }
+    return answer;
+}
+
+void DhcpProxyServer::on_full_packet(int fd, std::span<const std::uint8_t> bytes,
+                                     const dhcp::DhcpPacket& req, const dhcp::ClientInfo& client,
+                                     const Arrival& from) {
+    const LeaseStore& leases = *config_.leases;
+    const dhcp::Ipv4 server_id = server_override_.value_or(from.local);
+    const std::string mac = dhcp::colon_hex(client.hwaddr);
+    // One subnet per server: a relay from elsewhere needs a server of its own.
+    if (req.giaddr != dhcp::Ipv4{} && !leases.in_subnet(from_wire(req.giaddr))) {
+        ++metrics_.ignored_other;
+        log_.event(Level::debug, "dhcp", "relay_ignored")
+            .kv("mac", mac)
+            .kv("giaddr", dhcp::to_string(req.giaddr));
+        return;
+    }
+    const bool broadcast = (from_wire(from.destination) | leases.options().netmask) == 0xffffffffu;
+    auto what = dhcp::read_client_request(req, client.message_type, server_id, broadcast);
+    if (!what) {
+        if (what.error().code == Errc::unsupported) {
+            ++metrics_.ignored_other;
+            return;
+        }
+        return drop(bytes, from, what.error().message);
+    }
+    LeaseAnswer decided;
+    auto maybe_answer = answer_from_leases(*what, client, decided);
+    if (!maybe_answer) return;
+    dhcp::FullAnswer& answer = *maybe_answer;
+    const std::string ip = dhcp::to_string(what->address);
+    // PXE clients get the policy's boot fields exactly as in proxy mode.
+    std::optional<dhcp::BootDecision> boot;
+    if (client.kind != dhcp::ClientKind::not_pxe && answer.kind != dhcp::FullAnswer::Kind::nak)
+        boot = policy_.decide(client);
+    auto reply = dhcp::build_full_reply(req, client, answer, config_.network, server_id,
+                                        boot ? &*boot : nullptr);
+    if (!reply && boot) {
+        // The address still goes out: the client may boot from elsewhere, or not at all.
+        ++metrics_.no_decision;
+        log_.event(Level::warn, "dhcp", "reply_refused")
+            .kv("mac", mac)
+            .kv("kind", dhcp::kind_name(client.kind))
+            .kv("reason", reply.error().message);
+        boot.reset();
+        reply = dhcp::build_full_reply(req, client, answer, config_.network, server_id, nullptr);
+    }
+    if (!reply) return drop(bytes, from, reply.error().message);
+    const auto to = dhcp::full_reply_destination(req, *reply);
+    if (!send(fd, dhcp::encode(*reply), to, from)) return;
+    ++metrics_.replies;
+    const char* event = "lease_ack";
+    switch (answer.kind) {
+        case dhcp::FullAnswer::Kind::offer:
+            ++metrics_.offers;
+            event = "lease_offer";
+            break;
+        case dhcp::FullAnswer::Kind::nak:
+            ++metrics_.naks;
+            event = "lease_nak";
+            break;
+        case dhcp::FullAnswer::Kind::inform_ack:
+            ++metrics_.acks;
+            event = "inform_ack";
+            break;
+        case dhcp::FullAnswer::Kind::ack:
+            ++metrics_.acks;
+            break;
+    }
+    auto line = log_.event(answer.kind == dhcp::FullAnswer::Kind::nak ? Level::warn : Level::info,
+                           "dhcp", event);
+    line.kv("mac", mac)
+        .kv("request", dhcp::request_kind_name(what->kind))
+        .kv("ip", answer.kind == dhcp::FullAnswer::Kind::nak ? ip : dhcp::to_string(reply->yiaddr))
+        .kv("kind", dhcp::kind_name(client.kind));
+    if (!decided.node.empty()) line.kv("node", decided.node);
+    if (boot) line.kv("file", boot->pi_menu ? std::string("(pi menu)") : boot->boot_file);
+    if (!decided.reason.empty()) line.kv("reason", decided.reason);
+    line.kv("to", dhcp::to_string(to.address) + ":" + std::to_string(to.port));
 }
 
 bool DhcpProxyServer::send(int fd, std::span<const std::uint8_t> bytes, const dhcp::Destination& to,

@@ -1,12 +1,16 @@
-// The proxyDHCP server: listens on UDP 67 and 4011 beside the network's own
-// DHCP server (which alone hands out addresses) and answers PXE clients with
-// the boot half of an offer. Per packet: decode -> classify -> policy ->
-// build_proxy_reply -> encode -> send (STYLE.md rule 6). The protocol work is
-// pib_dhcp's; this file only owns sockets, logging and counters.
+// The DHCP server on UDP 67 and 4011. In proxy mode it runs beside the
+// network's own DHCP server (which alone hands out addresses) and answers PXE
+// clients with the boot half of an offer: decode -> classify -> policy ->
+// build_proxy_reply -> encode -> send (STYLE.md rule 6). In full mode it is
+// the network's DHCP server: every client on port 67 gets an address from the
+// LeaseStore (build_full_reply), PXE clients the boot fields as well, and 4011
+// is answered as in proxy mode. The protocol work is pib_dhcp's and the
+// lease decisions dhcp_leases'; this file only owns sockets, logging and counters.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -15,16 +19,19 @@
 
 #include "common/log.hpp"
 #include "common/result.hpp"
+#include "dhcp/full_reply.hpp"
 #include "dhcp/packet.hpp"
 #include "dhcp/proxy_reply.hpp"
 #include "dhcp/pxe.hpp"
+#include "netbootd/config.hpp"
+#include "netbootd/dhcp_leases.hpp"
 #include "netbootd/event_loop.hpp"
 
 namespace netbootd {
 
 /// Decides what a PXE client boots; nullopt means "stay silent for this one".
 class BootPolicy {
-public:
+  public:
     virtual ~BootPolicy() = default;
     virtual std::optional<pib::dhcp::BootDecision> decide(const pib::dhcp::ClientInfo& client) = 0;
 };
@@ -40,6 +47,16 @@ struct DhcpProxyConfig {
     pib::dhcp::ClassifyOptions classify;
     /// At most one "dropped malformed packet" line per client per interval.
     std::chrono::seconds drop_log_interval{10};
+
+    /// proxy: answer PXE clients only, never with an address. full: answer
+    /// every client on port 67 from `leases` (PXE clients get the boot fields too).
+    pib::netbootd::DhcpMode mode = pib::netbootd::DhcpMode::proxy;
+    /// Full mode: where addresses come from; must outlive the server.
+    LeaseStore* leases = nullptr;
+    /// Full mode: options 1, 3 and 6 (network_config() builds them from the pool).
+    pib::dhcp::NetworkConfig network;
+    /// Full mode: wall-clock time for lease expiry (tests inject one); empty: system_clock::now.
+    std::function<std::chrono::system_clock::time_point()> wall_clock;
 };
 
 /// Counters for /metrics; plain values read on the loop's thread.
@@ -47,17 +64,29 @@ struct DhcpProxyMetrics {
     std::uint64_t received = 0;         ///< datagrams read on either port
     std::uint64_t replies = 0;          ///< replies sent
     std::uint64_t ignored_not_pxe = 0;  ///< ordinary DHCP clients: not ours to answer
-    std::uint64_t ignored_other = 0;    ///< PXE messages a proxy does not answer (RELEASE, replies, ...)
-    std::uint64_t no_decision = 0;      ///< the policy declined, or its decision could not be expressed
-    std::uint64_t dropped = 0;          ///< malformed packets
-    std::uint64_t send_errors = 0;      ///< sendmsg failures
+    std::uint64_t ignored_other =
+        0;  ///< PXE messages a proxy does not answer (RELEASE, replies, ...)
+    std::uint64_t no_decision = 0;  ///< the policy declined, or its decision could not be expressed
+    std::uint64_t dropped = 0;      ///< malformed packets
+    std::uint64_t send_errors = 0;  ///< sendmsg failures
+    // Full mode:
+    std::uint64_t offers = 0;  ///< DHCPOFFERs sent
+    std::uint64_t acks = 0;    ///< DHCPACKs sent (REQUEST and INFORM)
+    std::uint64_t naks = 0;    ///< DHCPNAKs sent
+    std::uint64_t no_address =
+        0;  ///< DISCOVERs or REQUESTs left unanswered (pool full, file unwritable)
+    std::uint64_t releases = 0;  ///< DHCPRELEASEs received
+    std::uint64_t declines = 0;  ///< DHCPDECLINEs received
 };
 
 class DhcpProxyServer {
-public:
+  public:
     /// Binds the sockets and registers them on `loop`. `policy` and `log` must outlive the server.
-    static pib::Result<std::unique_ptr<DhcpProxyServer>> create(EventLoop& loop, DhcpProxyConfig config,
-                                                                BootPolicy& policy, const pib::Logger& log);
+    /// invalid: full mode without `config.leases`.
+    static pib::Result<std::unique_ptr<DhcpProxyServer>> create(EventLoop& loop,
+                                                                DhcpProxyConfig config,
+                                                                BootPolicy& policy,
+                                                                const pib::Logger& log);
     ~DhcpProxyServer();
     DhcpProxyServer(const DhcpProxyServer&) = delete;
     DhcpProxyServer& operator=(const DhcpProxyServer&) = delete;
@@ -69,17 +98,28 @@ public:
         pib::dhcp::Ipv4 source{};
         std::uint16_t source_port = 0;
         pib::dhcp::Ipv4 local{};  ///< the address a reply should come from
+        pib::dhcp::Ipv4
+            destination{};  ///< the datagram's destination (255.255.255.255 for a broadcast)
         int ifindex = 0;
         pib::dhcp::ProxyPort port = pib::dhcp::ProxyPort::dhcp;
     };
 
-private:
-    DhcpProxyServer(EventLoop& loop, DhcpProxyConfig config, BootPolicy& policy, const pib::Logger& log);
+  private:
+    DhcpProxyServer(EventLoop& loop, DhcpProxyConfig config, BootPolicy& policy,
+                    const pib::Logger& log);
 
     void on_readable(int fd, pib::dhcp::ProxyPort port);
     void on_packet(int fd, std::span<const std::uint8_t> bytes, const Arrival& from);
+    void on_full_packet(int fd, std::span<const std::uint8_t> bytes,
+                        const pib::dhcp::DhcpPacket& request, const pib::dhcp::ClientInfo& client,
+                        const Arrival& from);
+    /// Full mode: asks the lease store about `what`; the reply to build, or nullopt to stay silent.
+    std::optional<pib::dhcp::FullAnswer> answer_from_leases(const pib::dhcp::ClientRequest& what,
+                                                            const pib::dhcp::ClientInfo& client,
+                                                            LeaseAnswer& decided);
     void drop(std::span<const std::uint8_t> bytes, const Arrival& from, const std::string& why);
-    bool send(int fd, std::span<const std::uint8_t> bytes, const pib::dhcp::Destination& to, const Arrival& from);
+    bool send(int fd, std::span<const std::uint8_t> bytes, const pib::dhcp::Destination& to,
+              const Arrival& from);
 
     EventLoop& loop_;
     DhcpProxyConfig config_;

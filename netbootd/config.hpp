@@ -86,6 +86,9 @@ struct NetbootdConfig {
         NfsServer server = NfsServer::kernel;
         std::filesystem::path export_dir;  ///< default <store>/releases
         std::optional<Ipv4Net> subnet;     ///< set when enabled
+        std::filesystem::path exports_file;  ///< "" = the server's default
+        /// argv run after the file changed; nullopt = the server's default, {} = nothing
+        std::optional<std::vector<std::string>> reload_command;
     } nfs;
 
     std::filesystem::path state_db;                ///< default <store>/state.db

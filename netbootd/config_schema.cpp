@@ -320,6 +320,24 @@ const TableKey<YamlReader, NetbootdConfig::Nfs> kNfsKeys[] = {
      [](YamlReader& r, const YamlValue& v, NetbootdConfig::Nfs& o) {
          set(o.export_dir, r.string(v, check_abs_path));
      }},
+    {{.name = "exports-file",
+      .type = "absolute path",
+      .default_note = "`/etc/exports.d/netbootd.exports` (kernel), `/etc/ganesha/netbootd-exports.conf` (ganesha)",
+      .doc = "The file netbootd writes the exports to (atomically, only when it changes). For "
+             "ganesha, `%include` it from ganesha.conf.",
+      .example = "/etc/exports.d/netbootd.exports"},
+     [](YamlReader& r, const YamlValue& v, NetbootdConfig::Nfs& o) {
+         set(o.exports_file, r.string(v, check_abs_path));
+     }},
+    {{.name = "reload-command",
+      .type = "list of strings",
+      .default_note = "`[exportfs, -ra]` (kernel), `[systemctl, reload, nfs-ganesha]` (ganesha)",
+      .doc = "Command (argv) run as root after the exports file changed; `[]` runs nothing (a "
+             "systemd path unit may watch the file instead). See docs/nfs.md.",
+      .example = "[exportfs, -ra]"},
+     [](YamlReader& r, const YamlValue& v, NetbootdConfig::Nfs& o) {
+         if (auto l = r.strings(v, false, false)) o.reload_command = *l;
+     }},
     {{.name = "subnet",
       .type = "IPv4 network (CIDR)",
       .default_note = "none; required when `enabled`",

@@ -21,6 +21,7 @@
 #include "inventory/inventory.hpp"
 #include "netbootd/dhcp_proxy_server.hpp"
 #include "netbootd/http_server.hpp"
+#include "netbootd/nfs_publisher.hpp"
 #include "netbootd/routes.hpp"
 #include "netbootd/tftp_server.hpp"
 #include "store/fleet_state.hpp"
@@ -82,6 +83,7 @@ struct Daemon::Impl {
     std::unique_ptr<TftpServer> tftp;
     std::unique_ptr<DhcpProxyServer> dhcp;
     std::unique_ptr<HttpServer> http;
+    std::unique_ptr<NfsPublisher> nfs;
     Ipv4 server_address = 0;
     int signal_fd = -1;
     int inotify_fd = -1;
@@ -101,6 +103,12 @@ struct Daemon::Impl {
     void watch();
     void on_inotify();
     void schedule_reload();
+    void publish_nfs(const Snapshot& s) {
+        if (!nfs) return;
+        std::vector<std::string> ids;
+        for (const auto& [id, r] : s.catalog->releases()) ids.push_back(id);
+        (void)nfs->publish(ids);
+    }
 };
 
 pib::Result<std::shared_ptr<const Snapshot>> Daemon::Impl::build_snapshot(std::shared_ptr<const NetbootdConfig> cfg,
@@ -250,6 +258,20 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
     ms.reloads = [d = daemon.get()] { return d->reloads(); };
     ip->http_handler->set_metrics(std::move(ms));
 
+    if (c.nfs.enabled && c.nfs.subnet) {
+        NfsExportSet set;
+        set.export_dir = c.nfs.export_dir;
+        set.subnet = *c.nfs.subnet;
+        auto o = NfsApplyOptions::defaults(c.nfs.server);
+        if (!c.nfs.exports_file.empty()) o.exports_file = c.nfs.exports_file;
+        if (c.nfs.reload_command) o.reload_command = *c.nfs.reload_command;
+        const bool helper = options.drop_privileges && geteuid() == 0;
+        auto pub = NfsPublisher::start(std::move(set), std::move(o), helper, log);
+        if (!pub) return fail(pub.error().code, "nfs: " + pub.error().message);
+        ip->nfs = std::move(*pub);
+        ip->publish_nfs(*daemon->snapshot());
+    }
+
     // ---- privileges: everything that needs root is done
     if (options.drop_privileges && geteuid() == 0) {
         // The state database is written by reports after the switch.
@@ -354,6 +376,7 @@ pib::Status Daemon::reload() {
     auto snap = d.build_snapshot(std::make_shared<const NetbootdConfig>(std::move(*cfg)), diags);
     if (!snap) return report("inventory or store", snap.error());
     d.service->set_snapshot(*snap);
+    d.publish_nfs(**snap);
     ++reloads_;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     d.log.event(Level::info, "netbootd", "reloaded")

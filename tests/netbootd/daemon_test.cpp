@@ -92,8 +92,10 @@ struct Fleet {
                    "    kernel-args: quiet\n" + extra);
     }
 
+    std::string extra_config;
+
     void write_config(const std::string& fallback) {
-        write_text(config, "store: " + store.string() + "\ninventory: " + inventory.string() +
+        write_text(config, extra_config + "store: " + store.string() + "\ninventory: " + inventory.string() +
                                "\npublic-key: " + pubkey.string() +
                                "\nlisten:\n  address: 127.0.0.1\n  tftp-port: " + std::to_string(tftp_port) +
                                "\n  http-port: " + std::to_string(http_port) +
@@ -398,6 +400,32 @@ TEST(Daemon, ReloadDoesNotDropATransferInFlight) {
     EXPECT_TRUE(read_text(out) == big) << "transfer broken by reload";
 }
 
+TEST(Daemon, PublishesVerifiedReleasesAsNfsExports) {
+    Fleet f;
+    const fs::path exports = f.dir.path() / "exports" / "netbootd-exports.conf";
+    fs::create_directories(exports.parent_path());
+    f.extra_config = "nfs:\n  enabled: true\n  server: ganesha\n  subnet: 10.77.0.0/24\n  exports-file: " +
+                     exports.string() + "\n  reload-command: [touch, " + (f.dir.path() / "reloaded").string() + "]\n";
+    f.write_config("refuse");
+    {
+        std::fstream io(f.releases / f.pc2_id / "root.squashfs", std::ios::in | std::ios::out | std::ios::binary);
+        io.put('X');
+    }
+    Running d(f);
+    ASSERT_TRUE(d.ok());
+    std::string text = read_text(exports);
+    EXPECT_NE(text.find("Path = \"" + (f.releases / f.pc_id).string() + "\""), std::string::npos) << text;
+    EXPECT_NE(text.find("Path = \"" + (f.releases / f.pi_id).string() + "\""), std::string::npos) << text;
+    EXPECT_EQ(text.find(f.pc2_id), std::string::npos) << "a release that failed verification is not exported";
+    EXPECT_NE(text.find("Clients = 10.77.0.0/24"), std::string::npos) << text;
+    EXPECT_TRUE(fs::exists(f.dir.path() / "reloaded"));
+    // A new release is exported once the store changes.
+    auto key = netbootd::test::fixed_key();
+    const std::string id = netbootd::test::make_release(f.releases, "late", "pc", {{"root.squashfs", "late"}}, key);
+    EXPECT_TRUE(eventually([&] { return read_text(exports).find(id) != std::string::npos; }));
+    EXPECT_TRUE(d.logged("nfs exports_applied"));
+}
+
 // ---- the binary ------------------------------------------------------------
 
 TEST(NetbootdBinary, CheckConfigNamesPositionsAndExitCodes) {
@@ -424,6 +452,13 @@ TEST(NetbootdBinary, DropsPrivilegesAndReloadsOnSighup) {
     std::string why;
     ASSERT_TRUE(ns.add("srv", why)) << why;
     Fleet f;
+    // NFS exports are written by the root helper: the directory is root's alone.
+    const fs::path exports = f.dir.path() / "exports" / "netbootd.exports";
+    fs::create_directories(exports.parent_path());
+    fs::permissions(exports.parent_path(), fs::perms::owner_all);
+    f.extra_config = "nfs:\n  enabled: true\n  server: kernel\n  subnet: 10.77.0.0/24\n  exports-file: " +
+                     exports.string() + "\n  reload-command: []\n";
+    f.write_config("refuse");
     // The store must be readable by the unprivileged user.
     fs::permissions(f.dir.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     fs::permissions(f.store, fs::perms::all);  // state.db is written after the switch
@@ -453,9 +488,14 @@ TEST(NetbootdBinary, DropsPrivilegesAndReloadsOnSighup) {
     EXPECT_TRUE(std::regex_search(status, std::regex("\nUid:\\s+" + std::to_string(nobody) + "\\s+" +
                                                      std::to_string(nobody) + "\\s+" + std::to_string(nobody))))
         << status;
+    EXPECT_NE(read_text(exports).find(f.pc_id), std::string::npos) << read_text(log);
+    // A release published while it runs is exported by the root helper after SIGHUP.
+    auto key = netbootd::test::fixed_key();
+    const std::string id = netbootd::test::make_release(f.releases, "late", "pc", {{"root.squashfs", "late"}}, key);
     kill(pid, SIGHUP);
     EXPECT_TRUE(eventually([&] { return read_text(log).find("netbootd reloaded") != std::string::npos; }))
         << read_text(log);
+    EXPECT_TRUE(eventually([&] { return read_text(exports).find(id) != std::string::npos; })) << read_text(log);
     kill(pid, SIGTERM);
     int st = 0;
     waitpid(pid, &st, 0);

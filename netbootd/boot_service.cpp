@@ -332,3 +332,22 @@ pib::Result<ResolvedBootFile> BootService::resolve_boot_path(const Snapshot& s, 
 }
 
 }  // namespace netbootd
+
+namespace netbootd {
+
+std::optional<Reservation> InventoryReservations::reservation_for(std::span<const std::uint8_t> hwaddr) const {
+    auto snap = svc_.snapshot();
+    if (!snap || hwaddr.size() != 6) return std::nullopt;
+    pib::inventory::MacAddress mac;
+    std::copy(hwaddr.begin(), hwaddr.end(), mac.bytes.begin());
+    const Node* node = snap->inventory->by_mac(mac);
+    if (!node || !node->network) return std::nullopt;
+    return Reservation{node->network->address, node->hostname, node->name};
+}
+
+bool InventoryReservations::is_reserved(std::uint32_t address) const {
+    auto snap = svc_.snapshot();
+    return snap && snap->reserved_addresses.count(address) != 0;
+}
+
+}  // namespace netbootd

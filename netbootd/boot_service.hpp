@@ -24,6 +24,7 @@
 #include "inventory/inventory.hpp"
 #include "netbootd/catalog.hpp"
 #include "netbootd/config.hpp"
+#include "netbootd/dhcp_leases.hpp"
 #include "netbootd/dhcp_proxy_server.hpp"
 #include "store/fleet_state.hpp"
 
@@ -41,6 +42,7 @@ struct Snapshot {
     Ipv4 server_address = 0;
     std::shared_ptr<DirectoryResolver> ipxe;  ///< config.ipxe_dir; null when missing
     std::filesystem::path overlays_dir;        ///< <store>/overlays
+    std::set<Ipv4> reserved_addresses;          ///< nodes' static addresses (full-mode DHCP)
 };
 
 /// What a client boots, and why.
@@ -127,6 +129,18 @@ private:
     std::unordered_map<Ipv4, std::string> learned_;         ///< address -> node name
     std::unordered_map<std::string, Ipv4> learned_by_node_;  ///< node name -> address
     std::unordered_map<std::string, EventLoop::TimePoint> logged_;
+};
+
+/// Full-mode DHCP reservations from the current snapshot's inventory: a
+/// node's `network.address` for its MACs, its hostname as option 12.
+class InventoryReservations : public ReservationSource {
+public:
+    explicit InventoryReservations(const BootService& svc) : svc_(svc) {}
+    std::optional<Reservation> reservation_for(std::span<const std::uint8_t> hwaddr) const override;
+    bool is_reserved(std::uint32_t address) const override;
+
+private:
+    const BootService& svc_;
 };
 
 /// Replaces @SERVER@, @NODE@, @HOSTNAME@ and @RELEASE@ (unknown @WORDS@ are kept).

@@ -84,6 +84,8 @@ struct Daemon::Impl {
     std::unique_ptr<DhcpProxyServer> dhcp;
     std::unique_ptr<HttpServer> http;
     std::unique_ptr<NfsPublisher> nfs;
+    std::unique_ptr<InventoryReservations> reservations;
+    std::unique_ptr<LeaseStore> leases;
     Ipv4 server_address = 0;
     int signal_fd = -1;
     int inotify_fd = -1;
@@ -122,6 +124,8 @@ pib::Result<std::shared_ptr<const Snapshot>> Daemon::Impl::build_snapshot(std::s
     if (cfg->inventory) {
         auto inv = pib::inventory::load_inventory(*cfg->inventory, diags);
         if (!inv) return inv.error();
+        for (const auto& n : inv->nodes)
+            if (n.network) snap->reserved_addresses.insert(n.network->address);
         snap->inventory = std::make_shared<const pib::inventory::Inventory>(std::move(*inv));
     } else {
         snap->inventory = std::make_shared<const pib::inventory::Inventory>();
@@ -244,6 +248,17 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
         DhcpProxyConfig dc;
         dc.interface = c.listen.interface;
         dc.server_address = pib::netbootd::ipv4_string(impl->server_address);
+        if (c.dhcp.mode == pib::netbootd::DhcpMode::full && c.dhcp.pool) {
+            impl->reservations = std::make_unique<InventoryReservations>(*impl->service);
+            auto lo = lease_store_options(*c.dhcp.pool, impl->server_address);
+            lo.file = c.dhcp.pool->leases_file;
+            auto leases = LeaseStore::open(lo, *impl->reservations, log);
+            if (!leases) return fail(leases.error().code, "dhcp leases: " + leases.error().message);
+            impl->leases = std::move(*leases);
+            dc.mode = pib::netbootd::DhcpMode::full;
+            dc.leases = impl->leases.get();
+            dc.network = network_config(*c.dhcp.pool);
+        }
         auto dhcp = DhcpProxyServer::create(*impl->loop, dc, impl->service->policy(), log);
         if (!dhcp) return fail(dhcp.error().code, "dhcp: " + dhcp.error().message);
         impl->dhcp = std::move(*dhcp);

@@ -93,12 +93,16 @@ pib::Result<pib::tftp::FileInfo> BootTftpResolver::open(const std::string& clean
     if (!snap) return fail(Errc::not_found, "not ready");
     auto r = svc_.resolve_boot_path(*snap, clean_path, ntohl(client.addr.sin_addr.s_addr));
     if (!r) return r.error();
+    const std::string node = r->target.node ? r->target.node->name : std::string();
+    const std::string release = r->target.release ? r->target.release->id : std::string();
     if (r->rendered) {
         auto size = r->rendered->size();
-        return pib::tftp::FileInfo{size, std::make_shared<MemorySource>(std::move(*r->rendered))};
+        return pib::tftp::FileInfo{size, std::make_shared<MemorySource>(std::move(*r->rendered)), node, release};
     }
     auto info = r->dir->open_exact(r->path);
     if (!info) return info.error();
+    info->node = node;
+    info->release = release;
     if (r->pi && info->size > kPiTftpSafeSize && r->target.release &&
         svc_.should_log("pi-big/" + r->target.release->id + "/" + r->path))
         log_.event(Level::warn, "tftp", "pi_boot_file_too_large")

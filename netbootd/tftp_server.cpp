@@ -27,6 +27,8 @@ struct TftpServer::Session {
     std::string file;
     tftp::Transfer transfer;
     EventLoop::TimerId timer = 0;
+    std::string node;
+    std::string release;
 };
 
 namespace {
@@ -128,17 +130,25 @@ void TftpServer::on_request(std::span<const std::uint8_t> bytes, const ClientAdd
     if (!clean) return refuse(client, tftp::error_code_for(clean.error().code), "access violation");
     auto file = resolver_.open(*clean, client);
     if (!file) {
-        log_.event(Level::info, "tftp", "request_refused")
-            .kv("client", client.text())
-            .kv("file", tftp::sanitize(*clean))
-            .kv("reason", file.error().message);
+        // Unknown clients retry: one line per client per interval, not per request.
+        auto& last = refusal_logged_[client.addr.sin_addr.s_addr];
+        if (last == EventLoop::TimePoint{} || loop_.now() - last >= config_.drop_log_interval) {
+            last = loop_.now();
+            if (refusal_logged_.size() > 4096) refusal_logged_.clear();
+            log_.event(Level::info, "tftp", "request_refused")
+                .kv("client", client.text())
+                .kv("file", tftp::sanitize(*clean))
+                .kv("reason", file.error().message);
+        }
         return refuse(client, tftp::error_code_for(file.error().code),
                       file.error().code == Errc::not_found ? "file not found" : "access violation");
     }
     int fd = open_ephemeral(client);
     if (fd < 0) return;
+    std::string node = file->node, release = file->release;
     auto transfer = tftp::Transfer::start(*rrq, std::move(*file), config_.limits, loop_.now(), actions_);
-    auto session = std::make_unique<Session>(Session{fd, client, *clean, std::move(transfer), 0});
+    auto session = std::make_unique<Session>(
+        Session{fd, client, *clean, std::move(transfer), 0, std::move(node), std::move(release)});
     Session& s = *session;
     sessions_.emplace(fd, std::move(session));
     ++metrics_.in_flight;
@@ -225,9 +235,11 @@ void TftpServer::apply(Session& s) {
         const tftp::Finished& f = *actions_.finished;
         if (f.outcome == tftp::Outcome::completed) ++metrics_.completed;
         else if (f.outcome != tftp::Outcome::client_aborted) ++metrics_.errors;
-        log_.event(Level::info, "tftp", "transfer_done")
-            .kv("client", s.client.text())
-            .kv("file", tftp::sanitize(s.file))
+        auto ev = log_.event(Level::info, "tftp", "transfer_done");
+        ev.kv("client", s.client.text());
+        if (!s.node.empty()) ev.kv("node", s.node);
+        if (!s.release.empty()) ev.kv("release", s.release);
+        ev.kv("file", tftp::sanitize(s.file))
             .kv("bytes", f.bytes_acked)
             .kv("ms", static_cast<std::int64_t>(f.duration.count()))
             .kv("retransmits", f.retransmits)

@@ -77,6 +77,7 @@ private:
     pib::tftp::Actions actions_;  // reused by every transfer (see tftp::Actions)
     std::unordered_map<int, std::unique_ptr<Session>> sessions_;
     std::unordered_map<std::uint32_t, EventLoop::TimePoint> drop_logged_;
+    std::unordered_map<std::uint32_t, EventLoop::TimePoint> refusal_logged_;
 };
 
 }  // namespace netbootd

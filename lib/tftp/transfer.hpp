@@ -74,6 +74,9 @@ public:
 struct FileInfo {
     std::uint64_t size = 0;
     std::shared_ptr<const BlockSource> source;
+    /// Who asked and what it boots, for the server's log lines ("" = unknown).
+    std::string node;
+    std::string release;
 };
 
 /// How a transfer ended.

@@ -177,6 +177,12 @@ TEST(Daemon, ServesPiFilesBySerialWithRenderedCmdlineAndConfig) {
     int rc = 0;
     EXPECT_EQ(tftp_get(f, "1a2b3c4d/start4.elf", &rc), f.pi_start);
     EXPECT_EQ(rc, 0);
+    // One structured line per transfer, naming node and release.
+    EXPECT_TRUE(eventually([&] {
+        return d.logged("tftp transfer_done client=127.0.0.1:") &&
+               d.logged(" node=pi-01 release=" + f.pi_id + " file=1a2b3c4d/start4.elf bytes=" +
+                        std::to_string(f.pi_start.size()));
+    }));
     const std::string cmdline = tftp_get(f, "1a2b3c4d/cmdline.txt");
     EXPECT_EQ(cmdline, "console=serial0,115200 pib.server=http://127.0.0.1:" + std::to_string(f.http_port) +
                            " pib.release=" + f.pi_id + " pib.node=pi-01\n");

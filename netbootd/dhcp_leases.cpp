@@ -164,7 +164,7 @@ pib::Result<std::unique_ptr<LeaseStore>> LeaseStore::open(LeaseStoreOptions opti
     std::unique_ptr<LeaseStore> store(new LeaseStore(std::move(options), reservations, log));
     if (store->options_.file.empty()) return store;
     PIB_TRY(store->load());
-    PIB_TRY(store->persist(Clock::now()));
+    PIB_TRY(store->persist(TimePoint::min()));  // prunes nothing: no clock in here
     return store;
 }
 
@@ -252,11 +252,10 @@ pib::Status LeaseStore::persist(TimePoint now) {
         if (!rec.hostname.empty()) e["hostname"] = rec.hostname;
         list.push_back(std::move(e));
     }
+    std::erase_if(declined_, [&](const auto& kv) { return kv.second <= now; });
     Json declined = Json::array();
-    for (const auto& [a, until] : declined_) {
-        if (until > now)
-            declined.push_back({{"address", ipv4_string(a)}, {"until", unix_seconds(until)}});
-    }
+    for (const auto& [a, until] : declined_)
+        declined.push_back({{"address", ipv4_string(a)}, {"until", unix_seconds(until)}});
     Json j = {{"format", kFormat}, {"leases", std::move(list)}, {"declined", std::move(declined)}};
     auto st = pib::write_file_atomic(options_.file, j.dump(2) + "\n", 0644);
     if (!st) {
@@ -271,25 +270,46 @@ bool LeaseStore::in_pool(std::uint32_t a) const {
     return options_.range && a >= options_.range->first && a <= options_.range->second;
 }
 
+LeaseStore::Conflict LeaseStore::conflict(std::uint32_t a, const std::string& client,
+                                          const std::optional<Reservation>& reservation,
+                                          TimePoint now) const {
+    const bool reserved_here = reservation && reservation->address == a;
+    if (!reserved_here && !in_subnet(a)) return Conflict::other_subnet;
+    if (!reserved_here && !in_pool(a)) return Conflict::outside_pool;
+    if (auto d = declined_.find(a); d != declined_.end() && d->second > now)
+        return Conflict::declined;
+    if (auto l = leases_.find(a);
+        l != leases_.end() && l->second.expires > now && client_key(l->second.hwaddr) != client)
+        return Conflict::leased;
+    if (auto o = offers_.find(a);
+        o != offers_.end() && o->second.until > now && o->second.client != client)
+        return Conflict::offered;
+    // Last: the inventory's lookup may be the slowest of these checks.
+    if (!reserved_here && reservations_.is_reserved(a)) return Conflict::reserved_elsewhere;
+    return Conflict::none;
+}
+
 std::string LeaseStore::unavailable(std::uint32_t a, const std::string& client,
                                     const std::optional<Reservation>& reservation,
                                     TimePoint now) const {
-    const bool reserved_here = reservation && reservation->address == a;
-    if (!reserved_here) {
-        if (!in_subnet(a)) return ipv4_string(a) + " is not in this subnet";
-        if (!in_pool(a))
-            return ipv4_string(a) + " is neither in the pool nor reserved for this client";
-        if (reservations_.is_reserved(a)) return ipv4_string(a) + " is reserved for another client";
+    const std::string addr = ipv4_string(a);
+    switch (conflict(a, client, reservation, now)) {
+        case Conflict::none:
+            return "";
+        case Conflict::other_subnet:
+            return addr + " is not in this subnet";
+        case Conflict::outside_pool:
+            return addr + " is neither in the pool nor reserved for this client";
+        case Conflict::declined:
+            return addr + " was declined (in use by another host)";
+        case Conflict::leased:
+            return addr + " is leased to " + client_key(leases_.at(a).hwaddr);
+        case Conflict::offered:
+            return addr + " is offered to " + offers_.at(a).client;
+        case Conflict::reserved_elsewhere:
+            return addr + " is reserved for another client";
     }
-    if (auto d = declined_.find(a); d != declined_.end() && d->second > now)
-        return ipv4_string(a) + " was declined (in use by another host)";
-    if (auto l = leases_.find(a);
-        l != leases_.end() && client_key(l->second.hwaddr) != client && l->second.expires > now)
-        return ipv4_string(a) + " is leased to " + client_key(l->second.hwaddr);
-    if (auto o = offers_.find(a);
-        o != offers_.end() && o->second.client != client && o->second.until > now)
-        return ipv4_string(a) + " is offered to " + o->second.client;
-    return "";
+    return addr + " is unavailable";
 }
 
 std::optional<std::uint32_t> LeaseStore::lease_of(const std::string& client) const {
@@ -315,7 +335,7 @@ std::optional<std::uint32_t> LeaseStore::lowest_free(const std::string& client,
     TimePoint oldest = TimePoint::max();
     for (std::uint64_t a = options_.range->first; a <= options_.range->second; ++a) {
         const auto addr = static_cast<std::uint32_t>(a);
-        if (!unavailable(addr, client, reservation, now).empty()) continue;
+        if (conflict(addr, client, reservation, now) != Conflict::none) continue;
         auto l = leases_.find(addr);
         if (l == leases_.end()) return addr;
         if (l->second.expires < oldest) {

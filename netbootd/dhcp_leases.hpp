@@ -5,6 +5,10 @@
 // atomically (temporary file, fsync, rename, fsync of the directory), so a
 // restart or a crash finds the leases as last acknowledged. Time is a
 // parameter of every call: no clocks in here, tests never sleep.
+//
+// Clients are keyed by hardware address (chaddr), not by option 61: the
+// inventory names nodes by MAC, and a machine whose PXE ROM and OS send
+// different client identifiers (or none) keeps one address through its boot.
 #pragma once
 
 #include <chrono>
@@ -178,7 +182,19 @@ class LeaseStore {
     pib::Status load();
     pib::Status persist(TimePoint now);
     bool in_pool(std::uint32_t a) const;
-    /// Why `client` may not have `a` now; empty when it may.
+    enum class Conflict {
+        none,
+        other_subnet,
+        outside_pool,
+        declined,
+        leased,
+        offered,
+        reserved_elsewhere
+    };
+    /// Whether `client` (with `reservation`) may have `a` now, cheaply.
+    Conflict conflict(std::uint32_t a, const std::string& client,
+                      const std::optional<Reservation>& reservation, TimePoint now) const;
+    /// Why `client` may not have `a` now, for logs and NAKs; empty when it may.
     std::string unavailable(std::uint32_t a, const std::string& client,
                             const std::optional<Reservation>& reservation, TimePoint now) const;
     std::optional<std::uint32_t> lease_of(const std::string& client) const;

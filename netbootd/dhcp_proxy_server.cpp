@@ -299,6 +299,8 @@ void DhcpProxyServer::on_full_packet(int fd, std::span<const std::uint8_t> bytes
     const LeaseStore& leases = *config_.leases;
     const dhcp::Ipv4 server_id = server_override_.value_or(from.local);
     const std::string mac = dhcp::colon_hex(client.hwaddr);
+    // Leases are keyed by chaddr (see dhcp_leases.hpp): without one there is no client to key.
+    if (client.hwaddr.empty()) return drop(bytes, from, "hlen 0: no hardware address to lease to");
     // One subnet per server: a relay from elsewhere needs a server of its own.
     if (req.giaddr != dhcp::Ipv4{} && !leases.in_subnet(from_wire(req.giaddr))) {
         ++metrics_.ignored_other;

@@ -459,22 +459,47 @@ class DhcpFullNetns : public ::testing::Test {
         return false;
     }
 
-    /// busybox udhcpc in client namespace `n` until bound, then it exits; the
-    /// variables its script saw (ip, subnet, router, dns, lease, hostname).
-    std::map<std::string, std::string> udhcpc(const std::string& n) {
+    /// The script udhcpc in client namespace `n` runs: it records the variables
+    /// of `bound`. Written once, before any udhcpc runs: a script still open for
+    /// writing in this process while another thread forks cannot be executed (ETXTBSY).
+    fs::path udhcpc_script(const std::string& n) {
         const fs::path script = tmp_ / ("udhcpc-c" + n + ".sh");
-        const fs::path env = tmp_ / ("udhcpc-c" + n + ".env");
+        if (fs::exists(script)) return script;
         pib::test::write_text(
             script,
             "#!/bin/sh\n[ \"$1\" = bound ] || exit 0\n"
             "for v in ip subnet router dns lease hostname; do eval \"echo $v=\\$$v\"; done > " +
-                env.string() + "\n",
+                (tmp_ / ("udhcpc-c" + n + ".env")).string() + "\n",
             0755);
+        return script;
+    }
+
+    /// busybox udhcpc in client namespace `n` until bound, then it exits; the
+    /// variables its script saw (ip, subnet, router, dns, lease, hostname).
+    std::map<std::string, std::string> udhcpc(const std::string& n) {
+        const fs::path script = udhcpc_script(n);
+        const fs::path env = tmp_ / ("udhcpc-c" + n + ".env");
         std::string out;
-        const int rc = pib::test::run(
-            {"ip", "netns", "exec", ns_.name("c" + n), "timeout", "30", "busybox", "udhcpc", "-i",
-             "veth-c" + n, "-n", "-q", "-f", "-t", "5", "-T", "1", "-s", script.string()},
-            &out);
+        std::vector<std::string> argv{"ip",
+                                      "netns",
+                                      "exec",
+                                      ns_.name("c" + n),
+                                      "timeout",
+                                      "30",
+                                      "busybox",
+                                      "udhcpc",
+                                      "-i",
+                                      "veth-c" + n,
+                                      "-n",
+                                      "-q",
+                                      "-f",
+                                      "-t",
+                                      "5",
+                                      "-T",
+                                      "1",
+                                      "-s",
+                                      script.string()};
+        const int rc = pib::test::run(argv, &out);
         EXPECT_EQ(rc, 0) << out << (server_ ? server_->log_text() : "");
         std::map<std::string, std::string> vars;
         std::istringstream lines(pib::test::read_text(env));
@@ -570,12 +595,14 @@ TEST_F(DhcpFullNetns, ReservedMacGetsItsAddressAndHostname) {
 TEST_F(DhcpFullNetns, TwoClientsAtOnceGetDifferentAddresses) {
     start();
     std::map<std::string, std::string> one, two;
+    udhcpc_script("1");
+    udhcpc_script("2");
     std::thread a([&] { one = udhcpc("1"); });
     std::thread b([&] { two = udhcpc("2"); });
     a.join();
     b.join();
-    EXPECT_TRUE(in_pool(one["ip"])) << server_->log_text();
-    EXPECT_TRUE(in_pool(two["ip"]));
+    EXPECT_TRUE(in_pool(one["ip"])) << one["ip"] << "\n" << server_->log_text();
+    EXPECT_TRUE(in_pool(two["ip"])) << two["ip"] << "\n" << server_->log_text();
     EXPECT_NE(one["ip"], two["ip"]);
     server_->stop();
     EXPECT_EQ(server_->leases().size(), 2u);
@@ -609,10 +636,20 @@ TEST_F(DhcpFullNetns, DhclientGetsAnAddressAndRenews) {
     EXPECT_TRUE(in_pool(m[1].str()));
     EXPECT_NE(log.find("RENEW " + m[1].str()), std::string::npos)
         << log << out << server_->log_text();
+    // dhclient -r: a RELEASE, unicast from the (still configured) address.
+    pib::test::run({"ip", "netns", "exec", ns_.name("c2"), "timeout", "10", "dhclient", "-r", "-v",
+                    "-sf", script.string(), "-pf", (tmp_ / "dhclient.pid").string(), "-lf",
+                    (tmp_ / "dhclient.leases").string(), "veth-c2"},
+                   &out);
+    for (int i = 0; i < 50 && server_->log_text().find("lease_released") == std::string::npos; ++i)
+        std::this_thread::sleep_for(20ms);
     auto metrics = server_->stop();
     EXPECT_NE(server_->log_text().find("request=renew"), std::string::npos) << server_->log_text();
     EXPECT_GE(metrics.acks, 2u);
     EXPECT_EQ(metrics.naks, 0u);
+    EXPECT_EQ(metrics.releases, 1u) << out << server_->log_text();
+    ASSERT_EQ(server_->leases().size(), 1u);  // released, kept for the client's next visit
+    EXPECT_LE(server_->leases()[0].expires, std::chrono::system_clock::now());
 }
 
 TEST_F(DhcpFullNetns, RestartedServerGivesTheSameAddressFromTheLeaseFile) {
@@ -628,6 +665,25 @@ TEST_F(DhcpFullNetns, RestartedServerGivesTheSameAddressFromTheLeaseFile) {
     EXPECT_EQ(udhcpc("1")["ip"], second) << server_->log_text();
     EXPECT_EQ(udhcpc("2")["ip"], first);
     EXPECT_NE(server_->log_text().find("leases_loaded"), std::string::npos);
+}
+
+TEST_F(DhcpFullNetns, ForeignAddressIsNaked) {
+    start();
+    // INIT-REBOOT with an address from another network: a broadcast NAK (RFC 2131 §4.3.2).
+    dhcp::DhcpPacket reboot;
+    reboot.xid = 0x5eed;
+    reboot.chaddr = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0x07};
+    dhcp::set_message_type(reboot.options, dhcp::MessageType::request);
+    reboot.options.set(dhcp::code::requested_address, std::vector<std::uint8_t>{10, 99, 0, 5});
+    auto nak = exchange(reboot);
+    ASSERT_TRUE(nak.has_value()) << server_->log_text();
+    EXPECT_EQ(*dhcp::message_type(nak->options), dhcp::MessageType::nak);
+    EXPECT_TRUE(nak->options.contains(dhcp::code::message));
+    EXPECT_EQ(nak->yiaddr, dhcp::Ipv4{});
+
+    auto m = server_->stop();
+    EXPECT_EQ(m.naks, 1u);
+    EXPECT_TRUE(server_->leases().empty());
 }
 
 TEST_F(DhcpFullNetns, PxeDiscoverGetsAnAddressAndTheBootFile) {

@@ -458,8 +458,8 @@ void LeaseStore::release(std::span<const std::uint8_t> hwaddr, std::uint32_t a, 
     if (l == leases_.end() || client_key(l->second.hwaddr) != client || l->second.expires <= now)
         return;
     l->second.expires = now;
-    [[maybe_unused]] auto st =
-        persist(now);  // unwritten, the old expiry only keeps the address longer
+    // Unwritten, the old expiry only keeps the address out of the pool longer.
+    [[maybe_unused]] auto st = persist(now);
 }
 
 void LeaseStore::forget_offer(std::span<const std::uint8_t> hwaddr) {

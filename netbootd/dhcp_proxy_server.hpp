@@ -64,8 +64,9 @@ struct DhcpProxyMetrics {
     std::uint64_t received = 0;         ///< datagrams read on either port
     std::uint64_t replies = 0;          ///< replies sent
     std::uint64_t ignored_not_pxe = 0;  ///< ordinary DHCP clients: not ours to answer
-    std::uint64_t ignored_other =
-        0;  ///< PXE messages a proxy does not answer (RELEASE, replies, ...)
+    /// PXE messages a proxy does not answer (RELEASE, replies, ...); in full
+    /// mode, messages no server acts on and relays from other subnets.
+    std::uint64_t ignored_other = 0;
     std::uint64_t no_decision = 0;  ///< the policy declined, or its decision could not be expressed
     std::uint64_t dropped = 0;      ///< malformed packets
     std::uint64_t send_errors = 0;  ///< sendmsg failures
@@ -73,8 +74,8 @@ struct DhcpProxyMetrics {
     std::uint64_t offers = 0;  ///< DHCPOFFERs sent
     std::uint64_t acks = 0;    ///< DHCPACKs sent (REQUEST and INFORM)
     std::uint64_t naks = 0;    ///< DHCPNAKs sent
-    std::uint64_t no_address =
-        0;  ///< DISCOVERs or REQUESTs left unanswered (pool full, file unwritable)
+    /// DISCOVERs or REQUESTs left unanswered (pool full, lease file unwritable).
+    std::uint64_t no_address = 0;
     std::uint64_t releases = 0;  ///< DHCPRELEASEs received
     std::uint64_t declines = 0;  ///< DHCPDECLINEs received
 };

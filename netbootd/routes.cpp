@@ -279,14 +279,14 @@ HttpResponse NetbootHttpHandler::api(const Snapshot& s, const HttpRequest& req, 
         }
         if (tail == "report") {
             if (req.method != "POST") return only("POST");
-            return report(s, req, name);
+            return report(req, name);
         }
     }
     return HttpResponse::json(404, R"({"error":"no such API path"})"
                                    "\n");
 }
 
-HttpResponse NetbootHttpHandler::report(const Snapshot& s, const HttpRequest& req, const std::string& name) {
+HttpResponse NetbootHttpHandler::report(const HttpRequest& req, const std::string& name) {
     auto bad = [](const std::string& why) { return HttpResponse::json(400, json({{"error", why}}).dump() + "\n"); };
     json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) return bad("the body must be a JSON object");
@@ -306,8 +306,8 @@ HttpResponse NetbootHttpHandler::report(const Snapshot& s, const HttpRequest& re
     }
     r.address = pib::netbootd::ipv4_string(peer_ip(req));
     r.detail_json = body.dump();
-    const auto* node = s.inventory->by_name(name);
-    if (node && r.kind == "boot") svc_.learn(peer_ip(req), *node);
+    // A report does not teach netbootd the node's address: anyone can send one,
+    // and the address gates the node's overlay (docs/security.md).
     if (!state_) return HttpResponse::json(503, R"({"error":"no fleet state"})""\n");
     auto st = state_->add_report(r);
     if (!st) {

@@ -60,7 +60,7 @@ private:
     HttpResponse ipxe(const Snapshot& s, const std::string& rest, Ipv4 peer);
     HttpResponse overlay_file(const Snapshot& s, const std::string& rest, Ipv4 peer);
     HttpResponse api(const Snapshot& s, const HttpRequest& req, const std::string& rest);
-    HttpResponse report(const Snapshot& s, const HttpRequest& req, const std::string& node);
+    HttpResponse report(const HttpRequest& req, const std::string& node);
     HttpResponse metrics(const Snapshot& s);
 
     BootService& svc_;

@@ -185,6 +185,7 @@ Result<BuildResult> build_release(const Recipe& recipe, const SigningKey& key,
     ctx.root = *work / "root";
     ctx.image_boot = *work / "image-boot";
     ctx.release_tmp = *release_tmp;
+    ctx.release_key = key.public_key();
 
     BuildResult result;
     Manifest manifest;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "builder/build.hpp"
+#include "crypto/ed25519.hpp"
 
 namespace pib {
 
@@ -22,6 +23,7 @@ struct BuildContext {
     std::filesystem::path image_boot;       ///< <work>/image-boot: an imported image's boot partition
     std::filesystem::path release_tmp;      ///< <output>/.pibuild-<pid>-XXXX: the release being assembled
     bool apt_updated = false;
+    PublicKey release_key;                  ///< baked into a pib initramfs
 
     std::vector<BuildInput> inputs;         ///< manifest inputs, in the order met
     nlohmann::json boot_facts = nlohmann::json::object();
@@ -43,6 +45,9 @@ Status fetch_base(BuildContext& ctx);
 Status apply_steps(BuildContext& ctx);
 Status sanitize_root(BuildContext& ctx);
 Status configure_boot(BuildContext& ctx);
+/// Builds the pib netboot initramfs for the kernel at `kernel` (in the root) into `out`.
+Status build_pib_initramfs(BuildContext& ctx, const std::filesystem::path& kernel,
+                           const std::filesystem::path& out);
 
 
 }  // namespace pib

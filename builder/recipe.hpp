@@ -145,8 +145,13 @@ struct Firmware {
 struct Boot {
     /// Kernel inside the root (glob allowed, must match exactly one file).
     std::string kernel = "/boot/vmlinuz-*";
-    /// Initramfs inside the root (glob), or empty for none.
+    /// Initramfs inside the root (glob), or empty for none (also when pib_initramfs).
     std::string initramfs = "/boot/initrd.img-*";
+    /// `initramfs: pib`: pibuild builds the netboot initramfs (pib-init, the
+    /// fleet's public key, the kernel modules it needs) instead.
+    bool pib_initramfs = false;
+    /// Extra kernel modules (names) for the pib initramfs, loaded before the defaults.
+    std::vector<std::string> modules;
     /// Device trees inside the root (globs); each must match at least one file.
     std::vector<std::string> dtbs;
     std::optional<Firmware> firmware;

@@ -200,11 +200,23 @@ const Key<Boot> kBootKeys[] = {
     {{.name = "initramfs",
       .type = "path in root",
       .default_yaml = "/boot/initrd.img-*",
-      .doc = "Initramfs inside the root (glob), or `none`.",
-      .example = "none"},
+      .doc = "Initramfs inside the root (glob), `none`, or `pib`: pibuild builds the netboot "
+             "initramfs (pib-init, the fleet's public key, the kernel modules for network, loop, "
+             "squashfs, overlayfs, NFS and dm-verity; docs/boot.md).",
+      .example = "pib"},
      [](Reader& r, const Value& v, Boot& o) {
-         if (auto s = r.string(v, check_initramfs)) o.initramfs = *s == "none" ? "" : *s;
+         if (auto s = r.string(v, check_initramfs)) {
+             o.pib_initramfs = *s == "pib";
+             o.initramfs = *s == "none" || *s == "pib" ? "" : *s;
+         }
      }},
+    {{.name = "modules",
+      .type = "list of strings",
+      .default_yaml = "[]",
+      .doc = "With `initramfs: pib`: extra kernel modules (names, as modprobe takes them) put "
+             "in the initramfs and loaded first, with their dependencies.",
+      .example = "[r8169]"},
+     [](Reader& r, const Value& v, Boot& o) { set(o.modules, r.strings(v, true, false)); }},
     {{.name = "dtbs",
       .type = "string or list of paths in root",
       .default_yaml = "[]",

@@ -112,7 +112,9 @@ std::string check_remove_path(std::string_view s) {
     return "";
 }
 
-std::string check_initramfs(std::string_view s) { return s == "none" ? "" : check_root_path(s); }
+std::string check_initramfs(std::string_view s) {
+    return s == "none" || s == "pib" ? "" : check_root_path(s);
+}
 
 std::string check_firmware_file(std::string_view s) {
     if (s.empty() || s.starts_with('/'))

@@ -113,7 +113,11 @@ Status configure_boot(BuildContext& ctx) {
     facts["kernel"] = "boot/" + kernel_name;
     facts["kernel_source"] = image_path(ctx.root, *kernel);
 
-    if (!b.initramfs.empty()) {
+    if (b.pib_initramfs) {
+        PIB_TRY(build_pib_initramfs(ctx, *kernel, boot / "initrd.img"));
+        facts["initramfs"] = "boot/initrd.img";
+        facts["initramfs_source"] = "pib";
+    } else if (!b.initramfs.empty()) {
         auto initrd = one_file(ctx, b.initramfs, "initramfs");
         if (!initrd) return initrd.error();
         PIB_TRY(copy_out(*initrd, boot / "initrd.img"));
@@ -144,7 +148,7 @@ Status configure_boot(BuildContext& ctx) {
         // kernel and initramfs whatever its defaults for the board are.
         std::string cfg = "# config.txt for " + ctx.recipe.name + " " + ctx.recipe.version +
                           " (written by pibuild)\n[all]\narm_64bit=1\nkernel=" + kernel_name + "\n";
-        if (!b.initramfs.empty()) cfg += "initramfs initrd.img followkernel\n";
+        if (!b.initramfs.empty() || b.pib_initramfs) cfg += "initramfs initrd.img followkernel\n";
         for (const auto& frag : b.config_txt) {
             cfg += frag;
             if (cfg.back() != '\n') cfg += '\n';

@@ -13,6 +13,10 @@
 #include "builder/recipe.hpp"
 #include "common/fs.hpp"
 #include "crypto/ed25519.hpp"
+#include "inventory/inventory.hpp"
+#include "overlays/render.hpp"
+#include "overlays/secrets.hpp"
+#include "overlays/verify.hpp"
 #include "release/manifest.hpp"
 #include "squashfs/tree.hpp"
 
@@ -249,10 +253,131 @@ int cmd_inspect(const std::string& dir, bool as_json) {
     return 0;
 }
 
+struct NodesArgs {
+    std::string inventory, store, key, pubkey;
+    std::string secrets = pib::overlays::kDefaultSecretsDir;
+    std::optional<std::string> node;
+    bool json = false, verbose = false;
+};
+
+// `pibuild nodes render`: one signed overlay per node (docs/overlays.md).
+int cmd_nodes_render(const NodesArgs& a) {
+    pib::Diagnostics diags;
+    auto inv = pib::inventory::load_inventory(a.inventory, diags);
+    if (!inv) {
+        if (!diags.empty()) std::fputs(diags.str().c_str(), stderr);
+        else std::fprintf(stderr, "%s\n", inv.error().message.c_str());
+        std::fprintf(stderr, "pibuild: %s: %zu error(s); no overlay was rendered\n", a.inventory.c_str(),
+                     std::max<std::size_t>(diags.size(), 1));
+        return kBadInput;
+    }
+    auto key = pib::SigningKey::load(a.key);
+    if (!key) {
+        std::fprintf(stderr, "pibuild: error: signing key: %s\n", key.error().message.c_str());
+        return kBadInput;
+    }
+    if (::geteuid() != 0) {
+        std::fprintf(stderr, "pibuild: error: rendering overlays needs root (files owned by root in the image)\n");
+        return kFailed;
+    }
+    pib::overlays::RenderOptions opts{.store = a.store, .secrets = a.secrets, .only_node = a.node};
+    // The per-node lines on stdout tell the story; -v adds the log events.
+    auto log = stderr_logger(a.verbose, /*tty=*/!a.verbose, nullptr);
+    auto result = pib::overlays::render_overlays(*inv, *key, opts, log, diags);
+    if (!result) {
+        if (diags.empty()) return report_error(result.error());
+        std::fputs(diags.str().c_str(), stderr);
+        std::fprintf(stderr, "pibuild: %s: %zu error(s); no overlay was rendered\n", a.inventory.c_str(),
+                     diags.size());
+        return kBadInput;
+    }
+    if (a.json) {
+        json nodes = json::array();
+        for (const auto& r : *result) {
+            json n = {{"node", r.node}, {"result", pib::overlays::outcome_name(r.outcome)},
+                      {"path", std::filesystem::absolute(r.dir).string()}};
+            if (r.outcome != pib::overlays::RenderOutcome::removed) {
+                n["hostname"] = r.manifest.hostname;
+                n["overlay_sha256"] = r.manifest.artifacts.front().sha256;
+                n["overlay_size"] = r.manifest.artifacts.front().size;
+                n["ssh_host_keys"] = r.manifest.ssh_host_keys;
+                n["secrets_created"] = r.secrets_created;
+            }
+            nodes.push_back(n);
+        }
+        std::cout << json{{"nodes", nodes}, {"key", key->public_key().fingerprint()}}.dump(2) << "\n";
+    } else {
+        for (const auto& r : *result)
+            std::printf("%-9s %s\n", pib::overlays::outcome_name(r.outcome), r.dir.c_str());
+    }
+    return 0;
+}
+
+// `pibuild nodes verify`: every overlay in the store (or one) as a client checks it.
+int cmd_nodes_verify(const NodesArgs& a) {
+    auto key = pib::PublicKey::load(a.pubkey);
+    if (!key) {
+        std::fprintf(stderr, "pibuild: error: public key: %s\n", key.error().message.c_str());
+        return kBadInput;
+    }
+    const std::filesystem::path root = std::filesystem::path(a.store) / "overlays";
+    std::vector<std::string> names;
+    if (a.node) {
+        names.push_back(*a.node);
+    } else {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(root, ec))
+            if (e.is_directory() && e.path().filename().string()[0] != '.')
+                names.push_back(e.path().filename().string());
+        if (ec) return report_error(pib::fail(pib::Errc::io, root.string() + ": " + ec.message()));
+        std::sort(names.begin(), names.end());
+    }
+    bool all_ok = true;
+    json out = json::array();
+    for (const auto& name : names) {
+        pib::VerifyReport report;
+        auto m = pib::overlays::verify_overlay(root / name, *key, name, report);
+        all_ok &= m.ok();
+        if (a.json) {
+            out.push_back({{"node", name}, {"ok", m.ok()}, {"problems", report.problems}});
+        } else if (m) {
+            std::printf("%s: OK: signed by %s, hostname %s\n", name.c_str(), key->fingerprint().c_str(),
+                        m->hostname.c_str());
+        } else {
+            for (const auto& p : report.problems) std::fprintf(stderr, "%s: %s\n", name.c_str(), p.c_str());
+            if (report.problems.empty()) std::fprintf(stderr, "%s: %s\n", name.c_str(), m.error().message.c_str());
+            std::fprintf(stderr, "pibuild: overlay %s does NOT verify\n", name.c_str());
+        }
+    }
+    if (a.json) std::cout << json{{"ok", all_ok}, {"overlays", out}}.dump(2) << "\n";
+    return all_ok ? 0 : kFailed;
+}
+
+void add_nodes_commands(CLI::App& app, NodesArgs& a, CLI::App*& render, CLI::App*& verify) {
+    auto* nodes = app.add_subcommand("nodes", "Per-node signed overlays from the inventory (nodes.yaml)");
+    nodes->require_subcommand(1);
+    render = nodes->add_subcommand("render", "Render each node's overlay into <store>/overlays/<node>/");
+    render->add_option("-i,--inventory", a.inventory, "The fleet inventory (nodes.yaml)")
+        ->required()->check(CLI::ExistingFile);
+    render->add_option("-s,--store", a.store, "The store netbootd serves; overlays go to <store>/overlays")
+        ->required()->check(CLI::ExistingDirectory);
+    render->add_option("-k,--key", a.key, "Ed25519 private key (the one that signs releases)")->required();
+    render->add_option("--secrets", a.secrets, "Where each node's SSH host keys and machine-id are kept")
+        ->capture_default_str();
+    render->add_option("--node", a.node, "Render only this node");
+    render->add_flag("--json", a.json, "Print a machine-readable summary on stdout");
+    render->add_flag("-v,--verbose", a.verbose, "Log every step");
+    verify = nodes->add_subcommand("verify", "Check overlays' signatures and hashes as a client would");
+    verify->add_option("-s,--store", a.store, "The store")->required()->check(CLI::ExistingDirectory);
+    verify->add_option("-p,--pubkey", a.pubkey, "Public key (NAME.pub)")->required()->check(CLI::ExistingFile);
+    verify->add_option("--node", a.node, "Check only this node's overlay");
+    verify->add_flag("--json", a.json, "Machine-readable result on stdout");
+}
+
 // `pibuild recipe.yaml` is short for `pibuild build recipe.yaml`.
 std::vector<std::string> normalise_args(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    static const char* verbs[] = {"build", "keygen", "verify", "inspect"};
+    static const char* verbs[] = {"build", "keygen", "verify", "inspect", "nodes"};
     if (!args.empty() && args[0][0] != '-') {
         bool verb = false;
         for (const char* v : verbs) verb |= (args[0] == v);
@@ -270,7 +395,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("pibuild ") + PIB_TOOL_VERSION);
     app.require_subcommand(1);
     app.footer("`pibuild RECIPE` is short for `pibuild build RECIPE`.\n"
-               "Docs: docs/recipe.md (recipe keys), docs/store.md (release layout).");
+               "Docs: docs/recipe.md (recipe keys), docs/store.md (release layout), docs/overlays.md (node overlays).");
 
     BuildArgs build_args;
     auto* build = app.add_subcommand("build", "Build a release from a recipe");
@@ -293,6 +418,11 @@ int main(int argc, char** argv) {
     inspect->add_option("dir", inspect_dir, "Release directory")->required()->check(CLI::ExistingDirectory);
     inspect->add_flag("--json", inspect_json, "The manifest and image facts as JSON");
 
+    NodesArgs nodes_args;
+    CLI::App* nodes_render = nullptr;
+    CLI::App* nodes_verify = nullptr;
+    add_nodes_commands(app, nodes_args, nodes_render, nodes_verify);
+
     try {
         app.parse(normalise_args(argc, argv));
     } catch (const CLI::ParseError& e) {
@@ -302,5 +432,7 @@ int main(int argc, char** argv) {
     if (*keygen) return cmd_keygen(key_name);
     if (*verify) return cmd_verify(verify_dir, pubkey, verify_json);
     if (*inspect) return cmd_inspect(inspect_dir, inspect_json);
+    if (*nodes_render) return cmd_nodes_render(nodes_args);
+    if (*nodes_verify) return cmd_nodes_verify(nodes_args);
     return kBadInput;
 }

@@ -1,7 +1,11 @@
 #include "config/yaml_reader.hpp"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 #include <algorithm>
 #include <charconv>
+#include <sstream>
 
 #include "common/fs.hpp"
 
@@ -317,12 +321,78 @@ Result<std::string> read_text_for(const std::filesystem::path& file, Diagnostics
     return text;
 }
 
+namespace {
+
+// Where the documents of a stream start and where each one's root node is;
+// nothing else. See count_documents.
+class DocumentMarks : public YAML::EventHandler {
+  public:
+    std::vector<YAML::Mark> starts;  ///< each document's start
+    std::vector<YAML::Mark> roots;   ///< each document's root node
+
+    void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& m, YAML::anchor_t) override { root(m); }
+    void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { root(m); }
+    void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  const std::string&) override {
+        root(m);
+    }
+    void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        root(m);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        root(m);
+    }
+    void OnMapEnd() override {}
+
+  private:
+    void root(const YAML::Mark& m) {
+        if (roots.size() < starts.size()) roots.push_back(m);
+    }
+};
+
+// The first two documents of `text` (throws YAML::Exception on a syntax error).
+// yaml-cpp 0.7's LoadAll never returns on a document that begins with a token
+// no node can start with (a bare ',' at block level, e.g. the text ","): the
+// parser reports an empty document without consuming the token, forever, and
+// LoadAll keeps every one of them until memory runs out (found by
+// fuzz/netbootd_config_fuzz). So the documents are counted here, at most two,
+// and a document that starts where the previous one started is that token.
+DocumentMarks count_documents(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentMarks marks;
+    while (marks.starts.size() < 2 && parser.HandleNextDocument(marks)) {
+        const auto& s = marks.starts;
+        if (s.size() == 2 && s[1].pos == s[0].pos) {
+            const std::size_t at = static_cast<std::size_t>(s[1].pos);
+            const std::string token = at < text.size() ? std::string(1, text[at]) : "end of input";
+            throw YAML::ParserException(s[1], "unexpected '" + token + "'");
+        }
+    }
+    return marks;
+}
+
+}  // namespace
+
 std::optional<YAML::Node> load_single_document(std::string_view text, const std::string& file,
                                                Diagnostics& diags, std::string_view what,
                                                std::string_view empty_message) {
-    std::vector<YAML::Node> docs;
+    const std::string input(text);
+    YAML::Node doc;
     try {
-        docs = YAML::LoadAll(std::string(text));
+        DocumentMarks marks = count_documents(input);
+        if (marks.starts.size() > 1) {
+            const YAML::Mark m = marks.roots.size() > 1 ? marks.roots[1] : marks.starts[1];
+            diags.add(file, m.line + 1, m.column + 1,
+                      "a " + std::string(what) + " is a single YAML document; remove the second");
+            return std::nullopt;
+        }
+        if (!marks.starts.empty()) doc = YAML::Load(input);
     } catch (const YAML::Exception& e) {
         // ParserException and friends carry the position; yaml-cpp marks are 0-based.
         int line = e.mark.is_null() ? 0 : e.mark.line + 1;
@@ -330,17 +400,11 @@ std::optional<YAML::Node> load_single_document(std::string_view text, const std:
         diags.add(file, line, col, "YAML syntax error: " + e.msg);
         return std::nullopt;
     }
-    if (docs.empty() || docs[0].IsNull()) {
+    if (!doc || doc.IsNull()) {
         diags.add(file, 1, 1, std::string(empty_message));
         return std::nullopt;
     }
-    if (docs.size() > 1) {
-        const YAML::Mark m = docs[1].Mark();
-        diags.add(file, m.line + 1, m.column + 1,
-                  "a " + std::string(what) + " is a single YAML document; remove the second");
-        return std::nullopt;
-    }
-    return docs[0];
+    return doc;
 }
 
 // ---- docs ----------------------------------------------------------------

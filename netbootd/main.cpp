@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 
 #include "crypto/ed25519.hpp"
@@ -65,6 +66,9 @@ int serve(const std::string& file, bool keep_privileges) {
             std::fprintf(stderr, "%s %s\n", pib::level_name(level), line.c_str());
         },
         level_of(cfg->log_level));
+    // A client closing its connection must not kill the daemon; libmicrohttpd
+    // also only uses sendfile when SIGPIPE is ignored.
+    std::signal(SIGPIPE, SIG_IGN);
     pib::Diagnostics diags;
     netbootd::DaemonOptions opts;
     opts.drop_privileges = !keep_privileges;

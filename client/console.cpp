@@ -1,0 +1,24 @@
+// Console output for pib-init.
+#include "client/console.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace pib::client {
+
+Console Console::open_console() {
+    int fd = ::open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    return Console(fd >= 0 ? fd : 2);
+}
+
+void Console::say(const std::string& line) const {
+    std::string out = "pib-init: " + line + "\n";
+    std::string_view rest = out;
+    while (!rest.empty()) {
+        ssize_t n = ::write(fd_, rest.data(), rest.size());
+        if (n <= 0) return;  // nowhere else to tell
+        rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+}  // namespace pib::client

@@ -1,0 +1,22 @@
+// Console lines of pib-init: "pib-init: <what it does or waits for>".
+// The init writes to /dev/console; the test modes write to stderr.
+#pragma once
+
+#include <string>
+
+namespace pib::client {
+
+class Console {
+  public:
+    /// Writes to `fd` (not owned).
+    explicit Console(int fd) : fd_(fd) {}
+    /// Opens /dev/console (falls back to stderr).
+    static Console open_console();
+    void say(const std::string& line) const;
+    int fd() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+}  // namespace pib::client

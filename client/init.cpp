@@ -1,0 +1,185 @@
+// pib-init as PID 1: a list of stages over one context (STYLE.md rule 9).
+#include "client/init.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "client/boot_report.hpp"
+#include "client/cmdline.hpp"
+#include "client/console.hpp"
+#include "client/dhcp_client.hpp"
+#include "client/modules.hpp"
+#include "client/mounts.hpp"
+#include "client/net_setup.hpp"
+#include "client/release_fetch.hpp"
+#include "client/tcp_connector.hpp"
+#include "client/verify.hpp"
+#include "dhcp/packet.hpp"
+
+namespace pib::client {
+
+namespace {
+
+constexpr const char* kModuleList = "/etc/pib-init/modules";
+constexpr const char* kPublicKey = "/etc/pib-init/release.pub";
+
+struct Context {
+    Console con = Console(2);
+    BootParams params;
+    std::string kernel_release;
+    std::string arch;
+    std::string iface;
+    BootTimeline timeline;
+    std::optional<FetchedRelease> fetched;
+    PublicKey key;
+};
+
+// No shell in the initramfs: say why, then wait forever (PID 1 must not exit).
+[[noreturn]] void halt(const Context& c, const std::string& why) {
+    c.con.say(why);
+    c.con.say("rescue: boot stopped here; fix the cause on the server and power-cycle this machine");
+    for (;;) ::pause();
+}
+
+void say_or_halt(Context& c, const Status& s, const std::string& what) {
+    if (!s) halt(c, what + ": " + s.error().message);
+}
+
+std::string read_file(const char* path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void stage_mount_early(Context& c) {
+    auto s = mount_early();
+    c.con = Console::open_console();
+    say_or_halt(c, s, "mounting /proc /sys /dev /run");
+    utsname u{};
+    ::uname(&u);
+    c.kernel_release = u.release;
+    c.arch = debian_arch(u.machine);
+}
+
+void stage_parse_cmdline(Context& c) {
+    std::string line = read_file("/proc/cmdline");
+    auto p = parse_cmdline(line);
+    if (!p) halt(c, "bad kernel command line: " + p.error().message);
+    c.params = *p;
+    c.con.say("release=" + c.params.release + " node=" + (c.params.node.empty() ? "-" : c.params.node) +
+              " server=" + c.params.server + " arch=" + c.arch + " kernel=" + c.kernel_release);
+}
+
+void stage_load_modules(Context& c) {
+    std::int64_t t0 = monotonic_ms();
+    const std::string tree = "/lib/modules/" + c.kernel_release;
+    std::vector<std::string> list;
+    for (const auto& name : c.params.modules) {
+        auto rel = find_module(tree, name);
+        if (rel) list.push_back(*rel);
+        else c.con.say(rel.error().message);
+    }
+    for (auto& m : read_module_list(kModuleList)) list.push_back(std::move(m));
+    c.con.say("loading " + std::to_string(list.size()) + " kernel modules");
+    int failed = load_modules(tree, list, [&](const std::string& l) { c.con.say(l); });
+    if (failed > 0) c.con.say(std::to_string(failed) + " modules failed to load; going on");
+    c.timeline.add("modules", monotonic_ms() - t0);
+}
+
+void stage_network(Context& c) {
+    std::int64_t t0 = monotonic_ms();
+    std::string wanted = c.params.iface;
+    if (c.params.ip && !c.params.ip->device.empty()) wanted = c.params.ip->device;
+    auto iface = choose_interface(wanted, 30000, [&](const std::string& l) { c.con.say(l); });
+    if (!iface) halt(c, iface.error().message);
+    c.iface = *iface;
+    say_or_halt(c, bring_up(c.iface, 5000), "bringing up " + c.iface);
+    if (c.params.ip) {
+        const StaticIp& ip = *c.params.ip;
+        c.con.say("static address " + dhcp::to_string(ip.address) + " on " + c.iface + " (ip= on the command line)");
+        say_or_halt(c, configure_ipv4(c.iface, ip.address, ip.netmask, ip.gateway), "configuring " + c.iface);
+    } else {
+        auto mac = hardware_address(c.iface);
+        if (!mac) halt(c, mac.error().message);
+        auto transport = open_packet_transport(c.iface);
+        if (!transport) halt(c, transport.error().message);
+        std::uint32_t xid = 0;
+        for (auto b : *mac) xid = xid * 31 + b;
+        xid ^= static_cast<std::uint32_t>(monotonic_ms());
+        c.con.say("dhcp on " + c.iface + ": waiting for a lease");
+        DhcpClientMachine machine(*mac, xid);
+        auto lease = run_dhcp(**transport, machine, [&](const std::string& l) { c.con.say(l); });
+        if (!lease) halt(c, lease.error().message);
+        say_or_halt(c, configure_ipv4(c.iface, lease->address, lease->netmask, lease->router),
+                    "configuring " + c.iface);
+    }
+    c.timeline.add("dhcp", monotonic_ms() - t0);
+}
+
+void stage_fetch(Context& c) {
+    if (c.params.root == RootSource::nfs)
+        halt(c, "pib.root=nfs (pib.nfs=" + c.params.nfs + ") is not supported yet; use pib.root=http");
+    auto key = PublicKey::load(kPublicKey);
+    if (!key) halt(c, "cannot read the release key " + std::string(kPublicKey) + ": " + key.error().message);
+    c.key = *key;
+    const std::filesystem::path dir = "/run/pib";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    TcpConnector net;
+    FetchEnv env;
+    env.say = [&](const std::string& l) { c.con.say(l); };
+    env.sleep_ms = [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+    FetchPlan plan{c.params.server, c.params.release, c.params.node, c.arch, dir};
+    auto got = fetch_release(net, plan, c.key, RetryPolicy{}, env, c.timeline, monotonic_ms);
+    if (!got && got.error().code == Errc::verification) halt(c, refusal_line(got.error()));
+    if (!got) halt(c, "cannot fetch the release: " + got.error().message);
+    c.fetched = std::move(*got);
+}
+
+void stage_mount_root(Context& c) {
+    std::int64_t t0 = monotonic_ms();
+    const RootLayout l = layout_under("/");
+    std::optional<std::filesystem::path> overlay;
+    if (c.fetched->overlay) overlay = c.fetched->overlay_image;
+    c.con.say("mounting the verified root" + std::string(overlay ? " and node overlay" : "") + " at /sysroot");
+    say_or_halt(c, mount_root(l, c.fetched->root, overlay), "mounting the root");
+    say_or_halt(c, move_api_mounts(l.sysroot), "moving /run /dev /proc /sys");
+    c.timeline.add("mount", monotonic_ms() - t0);
+    std::ofstream(l.sysroot / "run/pib/boot.json") << boot_json(c.params.node, c.params.release, c.timeline);
+}
+
+void stage_report(Context& c) {
+    if (c.params.node.empty()) return;
+    auto url = parse_url(c.params.server + "/api/v1/nodes/" + c.params.node + "/report");
+    if (!url) return;
+    TcpConnector net(2000, 3000);
+    FetchEnv env;
+    env.say = [&](const std::string& l) { c.con.say(l); };
+    env.sleep_ms = [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+    auto s = post(net, *url, "application/json", report_json(c.params.release, c.timeline), 2, 500, env);
+    c.con.say(s ? "boot reported to " + url->text() : "boot report not delivered; going on");
+}
+
+}  // namespace
+
+int run_init() {
+    Context c;
+    stage_mount_early(c);
+    stage_parse_cmdline(c);
+    stage_load_modules(c);
+    stage_network(c);
+    stage_fetch(c);
+    stage_mount_root(c);
+    stage_report(c);
+    c.con.say("switching root to " + c.params.init);
+    Error e = switch_root("/sysroot", c.params.init);
+    halt(c, "switch_root: " + e.message);
+}
+
+}  // namespace pib::client

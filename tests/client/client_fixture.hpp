@@ -1,0 +1,93 @@
+// Shared by the pib-init binary tests: a background process killed in the
+// destructor, the flaky HTTP server, and running pib-init with split output.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+namespace pib::client::test {
+
+namespace fs = std::filesystem;
+
+/// A process started in the background (stdout+stderr to `log`), SIGTERMed and reaped in the destructor.
+class Background {
+  public:
+    Background(const std::vector<std::string>& argv, const fs::path& log) {
+        pid_ = ::fork();
+        if (pid_ != 0) return;
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ~Background() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGTERM);
+        int st = 0;
+        ::waitpid(pid_, &st, 0);
+    }
+    Background(const Background&) = delete;
+    Background& operator=(const Background&) = delete;
+
+  private:
+    pid_t pid_ = -1;
+};
+
+/// tests/client/data/flaky_http.py serving `root` on 127.0.0.1; `url()` once it listens.
+class FlakyHttp {
+  public:
+    FlakyHttp(const fs::path& root, std::vector<std::string> flags) {
+        std::vector<std::string> argv = {"/usr/bin/python3", std::string(PIB_TEST_DATA) + "/flaky_http.py",
+                                         fs::canonical(root).string(), (root / "port").string()};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        proc_ = std::make_unique<Background>(argv, root / "http.log");
+        for (int i = 0; i < 200 && !fs::exists(root / "port"); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+        port_ = pib::test::read_text(root / "port");
+    }
+    std::string url() const { return "http://127.0.0.1:" + port_; }
+    bool ok() const { return !port_.empty(); }
+
+  private:
+    std::unique_ptr<Background> proc_;
+    std::string port_;
+};
+
+struct Ran {
+    int rc = -1;
+    std::string out;
+    std::string err;
+};
+
+/// Runs argv with stdout and stderr captured separately.
+inline Ran run_split(const std::vector<std::string>& argv, const fs::path& scratch) {
+    std::vector<std::string> sh = {"/bin/sh", "-c", "\"$0\" \"$@\" >" + (scratch / "out.txt").string() + " 2>" +
+                                                         (scratch / "err.txt").string()};
+    sh.insert(sh.end(), argv.begin(), argv.end());
+    Ran r;
+    r.rc = pib::test::run(sh);
+    r.out = pib::test::read_text(scratch / "out.txt");
+    r.err = pib::test::read_text(scratch / "err.txt");
+    return r;
+}
+
+inline fs::path pib_init() { return pib::test::built_binary("client/pib-init"); }
+inline fs::path pib_init_arm64() { return pib::test::built_binary("client-arm64/pib-init"); }
+
+}  // namespace pib::client::test

@@ -122,7 +122,10 @@ bool check_node(const inventory::Node& node, const std::string& inventory_file, 
         }
         // A path cannot be a file and a directory of the overlay at once.
         for (const auto& p : kGeneratedFiles) {
-            if (under(p, f.path)) report(f, "is a directory of the overlay (it holds " + std::string(p) + ")");
+            if (under(p, f.path)) {
+                report(f, "is a directory of the overlay (it holds " + std::string(p) + ")");
+                break;
+            }
         }
         for (const auto& g : node.files) {
             if (under(g.path, f.path)) report(f, "is also the directory of " + g.path);

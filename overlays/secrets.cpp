@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <sstream>
 
 #include "common/fs.hpp"
 #include "common/hex.hpp"
@@ -192,8 +193,13 @@ Result<NodeSecrets> load_or_create_secrets(const fs::path& secrets_dir, const st
         if (!p) return p.error();
         auto fp = ssh_fingerprint(*p);
         if (!fp) return fail(Errc::corrupted, pub.string() + ": " + fp.error().message);
+        // "type base64\n": how the public half was written (ssh-keygen with an
+        // empty comment, or -y after a loss) must not change the overlay's bytes.
+        std::istringstream fields(*p);
+        std::string type, data;
+        fields >> type >> data;
         (t.name == std::string("ed25519") ? s.ed25519_key : s.rsa_key) = std::move(*k);
-        (t.name == std::string("ed25519") ? s.ed25519_pub : s.rsa_pub) = std::move(*p);
+        (t.name == std::string("ed25519") ? s.ed25519_pub : s.rsa_pub) = type + " " + data + "\n";
     }
     return s;
 }

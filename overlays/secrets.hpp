@@ -26,7 +26,8 @@ inline constexpr const char* kDefaultSecretsDir = "/var/lib/pibuild/secrets";
 /// The node's secrets, reading what exists and creating what is missing
 /// (keys with ssh-keygen, the machine-id from the system's random source).
 /// `created` is set when anything was created. A private key without its
-/// public half gets the public half back from `ssh-keygen -y`.
+/// public half gets the public half back from `ssh-keygen -y`. Public keys
+/// are returned as "type base64\n" (no comment).
 Result<NodeSecrets> load_or_create_secrets(const std::filesystem::path& secrets_dir,
                                            const std::string& node, const Logger& log,
                                            bool& created);

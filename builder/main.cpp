@@ -285,7 +285,11 @@ int cmd_nodes_render(const NodesArgs& a) {
     auto log = stderr_logger(a.verbose, /*tty=*/!a.verbose, nullptr);
     auto result = pib::overlays::render_overlays(*inv, *key, opts, log, diags);
     if (!result) {
-        if (diags.empty()) return report_error(result.error());
+        if (diags.empty()) {
+            report_error(result.error());
+            // Errc::invalid: the arguments are wrong (secrets inside the store).
+            return result.error().code == pib::Errc::invalid ? kBadInput : kFailed;
+        }
         std::fputs(diags.str().c_str(), stderr);
         std::fprintf(stderr, "pibuild: %s: %zu error(s); no overlay was rendered\n", a.inventory.c_str(),
                      diags.size());

@@ -121,6 +121,15 @@ Status exchange(const fs::path& tmp, const fs::path& dir) {
     return fsync_dir(dir.parent_path());
 }
 
+Status sync_file(const fs::path& p) {
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(Errc::io, errno_message("open " + p.string()));
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) return fail(Errc::io, errno_message("fsync " + p.string()));
+    return {};
+}
+
 SquashfsOptions image_options() {
     SquashfsOptions o;
     o.mtime_clamp = kOverlayEpoch;
@@ -141,6 +150,7 @@ Result<OverlayManifest> build_overlay(const inventory::Node& node, const NodeSec
     if (!stats) return stats.error();
     PIB_TRY(remove_tree(tree));
     PIB_TRY(set_group(image, group, 0640));
+    PIB_TRY(sync_file(image));  // durable before the exchange makes it the overlay
     auto digest = sha256_file(image);
     if (!digest) return digest.error();
 
@@ -162,6 +172,7 @@ Result<OverlayManifest> build_overlay(const inventory::Node& node, const NodeSec
     PIB_TRY(set_group(tmp / kOverlayManifest, group, 0640));
     PIB_TRY(set_group(tmp / kOverlaySignature, group, 0640));
     PIB_TRY(set_group(tmp, group, 0750));
+    PIB_TRY(fsync_dir(tmp));
     return m;
 }
 

@@ -150,11 +150,12 @@ Result<NodeSecrets> load_or_create_secrets(const fs::path& secrets_dir, const st
     PIB_TRY(ensure_dir_0700(secrets_dir));
     const fs::path dir = secrets_dir / node;
     PIB_TRY(ensure_dir_0700(dir));
-    // A render killed while generating a key leaves its temporary directory.
+    // A render killed while generating a key or writing the machine-id
+    // leaves a hidden temporary (`.keygen-*.tmp-*`, `.machine-id.tmp-*`).
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = e.path().filename().string();
-        if (name.starts_with(".keygen-") && name.find(".tmp-") != std::string::npos) {
+        if (name.starts_with(".") && name.find(".tmp-") != std::string::npos) {
             PIB_TRY(remove_tree(e.path()));
         }
     }

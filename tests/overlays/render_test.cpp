@@ -299,6 +299,21 @@ TEST_F(RenderTest, SecretsDirectoryModesAndReuse) {
     EXPECT_EQ(bytes("x86-03", "overlay.json"), x86);
 }
 
+TEST_F(RenderTest, OverlayFilesTakeTheGroupOfTheOverlaysDirectory) {
+    // netbootd reads overlays through their group; nobody else may (host keys).
+    fs::create_directories(tmp_ / "store/overlays");
+    ASSERT_EQ(::chown((tmp_ / "store/overlays").c_str(), static_cast<uid_t>(-1), 4242), 0);
+    render({"--node", "pi-02"});
+    struct stat st{};
+    for (const char* f : {"", "overlay.squashfs", "overlay.json", "overlay.json.sig"}) {
+        const fs::path p = overlay("pi-02") / f;
+        ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
+        EXPECT_EQ(st.st_gid, 4242u) << p;
+        EXPECT_EQ(st.st_uid, 0u) << p;
+        EXPECT_EQ(st.st_mode & 07777, std::string(f).empty() ? 0750u : 0640u) << p;
+    }
+}
+
 TEST_F(RenderTest, OnlyOneNode) {
     auto r = render({"--node", "pi-02"});
     ASSERT_EQ(r.size(), 1u);
@@ -336,7 +351,7 @@ TEST_F(RenderTest, BadInventoryExits2WithPositionsAndWritesNothing) {
     write_inventory(three_nodes());
     auto args = render_args();
     args.back() = (tmp_ / "store/secrets").string();
-    EXPECT_EQ(pib::test::run(args, &out), 1) << out;
+    EXPECT_EQ(pib::test::run(args, &out), 2) << out;
     EXPECT_NE(out.find("inside the store"), std::string::npos) << out;
 }
 

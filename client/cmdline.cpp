@@ -86,6 +86,16 @@ std::vector<std::string> split_cmdline(std::string_view line) {
     return words;
 }
 
+std::string effective_cmdline(std::string_view baked, std::string_view proc_cmdline) {
+    std::string out;
+    for (const auto& w : split_cmdline(baked)) {
+        if (w == "--") break;
+        // Re-quote so that split_cmdline() gives the same word back.
+        out += (w.find(' ') != std::string::npos ? "\"" + w + "\"" : w) + " ";
+    }
+    return out + std::string(proc_cmdline);
+}
+
 Result<std::optional<StaticIp>> parse_ip_param(std::string_view value) {
     // Documentation/admin-guide/nfs/nfsroot.rst:
     // ip=<client-ip>:<server-ip>:<gw-ip>:<netmask>:<hostname>:<device>:<autoconf>:...
@@ -123,6 +133,8 @@ Result<BootParams> parse_cmdline(std::string_view line) {
     std::vector<std::string> problems;
     bool have_server = false, have_release = false;
     for (const std::string& word : split_cmdline(line)) {
+        // Everything after a bare "--" is for init, not the kernel (kernel-parameters.txt).
+        if (word == "--") break;
         std::size_t eq = word.find('=');
         std::string_view key = std::string_view(word).substr(0, eq);
         std::string_view val = eq == std::string::npos ? std::string_view() : std::string_view(word).substr(eq + 1);

@@ -51,7 +51,14 @@ std::vector<std::string> split_cmdline(std::string_view line);
 /// Parses the words pib-init cares about. Errc::invalid, every problem listed,
 /// when a pib.* value is malformed or pib.server / pib.release is missing.
 /// `ip=dhcp` (or any `ip=` the kernel itself handles without an address) means DHCP.
+/// Words after a bare `--` are init's arguments and are not read. A later
+/// word wins over an earlier one with the same key.
 Result<BootParams> parse_cmdline(std::string_view line);
+
+/// The line pib-init parses: the words baked into the initramfs
+/// (/etc/pib-init/cmdline, may be empty) followed by the kernel's, so the
+/// kernel command line overrides the baked defaults.
+std::string effective_cmdline(std::string_view baked, std::string_view proc_cmdline);
 
 /// Parses the `ip=` value; nullopt for DHCP forms ("dhcp", "on", "any", "").
 Result<std::optional<StaticIp>> parse_ip_param(std::string_view value);

@@ -7,6 +7,10 @@
 namespace pib::client {
 
 Console Console::open_console() {
+    // The kernel opens /dev/console as fds 0-2 of init when the initramfs has
+    // the node (init/main.c console_on_rootfs); use that, so that a sandbox
+    // that redirects stderr sees the lines too. Else open it from devtmpfs.
+    if (::fcntl(2, F_GETFD) != -1) return Console(2);
     int fd = ::open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
     return Console(fd >= 0 ? fd : 2);
 }

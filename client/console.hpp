@@ -10,7 +10,7 @@ class Console {
   public:
     /// Writes to `fd` (not owned).
     explicit Console(int fd) : fd_(fd) {}
-    /// Opens /dev/console (falls back to stderr).
+    /// stderr when it is open (the kernel gives init /dev/console as fds 0-2), else /dev/console.
     static Console open_console();
     void say(const std::string& line) const;
     int fd() const { return fd_; }

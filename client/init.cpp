@@ -27,6 +27,7 @@ namespace {
 
 constexpr const char* kModuleList = "/etc/pib-init/modules";
 constexpr const char* kPublicKey = "/etc/pib-init/release.pub";
+constexpr const char* kBakedCmdline = "/etc/pib-init/cmdline";
 
 struct Context {
     Console con = Console(2);
@@ -68,7 +69,7 @@ void stage_mount_early(Context& c) {
 }
 
 void stage_parse_cmdline(Context& c) {
-    std::string line = read_file("/proc/cmdline");
+    std::string line = effective_cmdline(read_file(kBakedCmdline), read_file("/proc/cmdline"));
     auto p = parse_cmdline(line);
     if (!p) halt(c, "bad kernel command line: " + p.error().message);
     c.params = *p;

@@ -52,16 +52,18 @@ class Background {
 /// tests/client/data/flaky_http.py serving `root` on 127.0.0.1; `url()` once it listens.
 class FlakyHttp {
   public:
-    FlakyHttp(const fs::path& root, std::vector<std::string> flags) {
-        std::vector<std::string> argv = {"/usr/bin/python3", std::string(PIB_TEST_DATA) + "/flaky_http.py",
-                                         fs::canonical(root).string(), (root / "port").string()};
+    /// `prefix` runs it elsewhere, e.g. {"ip", "netns", "exec", NS}.
+    FlakyHttp(const fs::path& root, std::vector<std::string> flags, std::vector<std::string> prefix = {}) {
+        std::vector<std::string> argv = prefix;
+        argv.insert(argv.end(), {"/usr/bin/python3", std::string(PIB_TEST_DATA) + "/flaky_http.py",
+                                         fs::canonical(root).string(), (root / "port").string()});
         argv.insert(argv.end(), flags.begin(), flags.end());
         proc_ = std::make_unique<Background>(argv, root / "http.log");
         for (int i = 0; i < 200 && !fs::exists(root / "port"); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
         port_ = pib::test::read_text(root / "port");
     }
-    std::string url() const { return "http://127.0.0.1:" + port_; }
+    std::string url(const std::string& host = "127.0.0.1") const { return "http://" + host + ":" + port_; }
     bool ok() const { return !port_.empty(); }
 
   private:

@@ -50,6 +50,23 @@ TEST(Cmdline, QuotingGroupsWordsLikeTheKernel) {
     EXPECT_EQ(p->node, "n1");
 }
 
+TEST(Cmdline, WordsAfterDoubleDashBelongToInit) {
+    auto p = parse_cmdline("pib.server=http://10.0.0.1 pib.release=r-1-a -- pib.node=not-me --firecracker-init");
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->node, "");
+}
+
+TEST(Cmdline, BakedWordsComeFirstAndTheKernelOverrides) {
+    const std::string line = effective_cmdline("pib.server=http://10.0.0.1\npib.release=baked-1-a \"pib.node=a b\"\n",
+                                               "quiet pib.release=kernel-1-a");
+    EXPECT_EQ(split_cmdline(line), (std::vector<std::string>{"pib.server=http://10.0.0.1", "pib.release=baked-1-a",
+                                                             "pib.node=a b", "quiet", "pib.release=kernel-1-a"}));
+    auto p = parse_cmdline(effective_cmdline("pib.server=http://10.0.0.1 pib.release=baked-1-a", "pib.release=k-1-a"));
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->release, "k-1-a");
+    EXPECT_EQ(effective_cmdline("", "x y"), "x y");
+}
+
 TEST(Cmdline, DhcpFormsOfIp) {
     for (const char* v : {"dhcp", "on", "any", "off", "none", "", "::::pc:eth0:dhcp"}) {
         auto ip = parse_ip_param(v);

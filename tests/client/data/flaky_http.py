@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A small HTTP server for the pib-init fetch tests, with scripted faults.
 
-flaky_http.py ROOT PORTFILE [--chunked] [--fail-first N] [--truncate-first]
-  serves files below ROOT on 127.0.0.1 (port written to PORTFILE);
+flaky_http.py ROOT PORTFILE [--bind ADDR] [--chunked] [--fail-first N] [--truncate-first]
+  serves files below ROOT on ADDR (default 127.0.0.1; port written to PORTFILE);
   --chunked         every 200 body in chunked transfer coding (no Content-Length)
   --fail-first N    the first N requests of each path get 503
   --truncate-first  the first 200 of each path announces the full length but
@@ -18,6 +18,7 @@ ROOT, PORTFILE = sys.argv[1], sys.argv[2]
 CHUNKED = "--chunked" in sys.argv
 FAIL_FIRST = int(sys.argv[sys.argv.index("--fail-first") + 1]) if "--fail-first" in sys.argv else 0
 TRUNCATE_FIRST = "--truncate-first" in sys.argv
+BIND = sys.argv[sys.argv.index("--bind") + 1] if "--bind" in sys.argv else "127.0.0.1"
 seen = {}
 lock = threading.Lock()
 
@@ -80,7 +81,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = http.server.ThreadingHTTPServer((BIND, 0), Handler)
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(PORTFILE + ".tmp", PORTFILE)

@@ -89,6 +89,26 @@ inline Ran run_split(const std::vector<std::string>& argv, const fs::path& scrat
     return r;
 }
 
+/// True when `path` is an ELF executable without a PT_INTERP program header
+/// (a static binary, which is what runs alone in an initramfs). Sanitizer
+/// builds link pib-init dynamically.
+inline bool is_static_elf(const fs::path& path) {
+    const std::string b = pib::test::read_text(path);
+    if (b.size() < 64 || b.compare(0, 4, "\x7f" "ELF") != 0 || b[4] != 2) return false;  // ELF64 only
+    auto u = [&](std::size_t at, int n) {
+        std::uint64_t v = 0;
+        for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
+        return v;
+    };
+    const std::uint64_t phoff = u(32, 8), phentsize = u(54, 2), phnum = u(56, 2);
+    for (std::uint64_t i = 0; i < phnum; ++i) {
+        const std::uint64_t at = phoff + i * phentsize;
+        if (at + 4 > b.size()) return false;
+        if (u(at, 4) == 3) return false;  // PT_INTERP
+    }
+    return true;
+}
+
 inline fs::path pib_init() { return pib::test::built_binary("client/pib-init"); }
 inline fs::path pib_init_arm64() { return pib::test::built_binary("client-arm64/pib-init"); }
 

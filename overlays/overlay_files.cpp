@@ -32,10 +32,15 @@ bool under(std::string_view path, std::string_view dir) {
 
 // The files every overlay has (authorized_keys only with keys, but its
 // directory is still not free for a file of the same name).
-constexpr std::string_view kGeneratedFiles[] = {
-    "/etc/hostname", "/etc/hosts", "/etc/machine-id", "/etc/fstab",
-    "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub",
-    "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub", "/root/.ssh/authorized_keys"};
+constexpr std::string_view kGeneratedFiles[] = {"/etc/hostname",
+                                                "/etc/hosts",
+                                                "/etc/machine-id",
+                                                "/etc/fstab",
+                                                "/etc/ssh/ssh_host_ed25519_key",
+                                                "/etc/ssh/ssh_host_ed25519_key.pub",
+                                                "/etc/ssh/ssh_host_rsa_key",
+                                                "/etc/ssh/ssh_host_rsa_key.pub",
+                                                "/root/.ssh/authorized_keys"};
 
 std::string short_name(std::string_view hostname) {
     return std::string(hostname.substr(0, hostname.find('.')));
@@ -52,7 +57,9 @@ std::string hosts_file(std::string_view hostname) {
     std::string own = std::string(hostname);
     if (hostname.find('.') != std::string_view::npos) own += "\t" + short_name(hostname);
     return "127.0.0.1\tlocalhost\n"
-           "127.0.1.1\t" + own + "\n"
+           "127.0.1.1\t" +
+           own +
+           "\n"
            "\n"
            "# The following lines are desirable for IPv6 capable hosts\n"
            "::1     localhost ip6-localhost ip6-loopback\n"
@@ -101,19 +108,22 @@ std::string check_extra_path(std::string_view path) {
     return "";
 }
 
-bool check_node(const inventory::Node& node, const std::string& inventory_file, Diagnostics& diags) {
+bool check_node(const inventory::Node& node, const std::string& inventory_file,
+                Diagnostics& diags) {
     const std::size_t before = diags.size();
     auto report = [&](const inventory::NodeFile& f, const std::string& what) {
         diags.add(inventory_file, node.pos.line, node.pos.col,
                   "node '" + node.name + "': file " + f.path + ": " + what);
     };
     for (const auto& f : node.files) {
-        for (auto [key, value] : {std::pair<const char*, const std::string*>{"owner", &f.owner},
-                                  {"group", &f.group}}) {
+        for (auto [key, value] :
+             {std::pair<const char*, const std::string*>{"owner", &f.owner}, {"group", &f.group}}) {
             if (!numeric_id(*value)) {
-                report(f, std::string(key) + " '" + *value +
-                              "' is a name: an overlay carries numeric ids and does not know the "
-                              "release's /etc/passwd or /etc/group; give the number (root may be named)");
+                report(
+                    f,
+                    std::string(key) + " '" + *value +
+                        "' is a name: an overlay carries numeric ids and does not know the "
+                        "release's /etc/passwd or /etc/group; give the number (root may be named)");
             }
         }
         if (auto p = check_extra_path(f.path); !p.empty()) report(f, p);
@@ -155,7 +165,8 @@ Result<std::vector<OverlayEntry>> overlay_entries(const inventory::Node& node,
     for (const auto& f : node.files) {
         auto uid = numeric_id(f.owner), gid = numeric_id(f.group);
         if (!uid || !gid) {
-            return fail(Errc::invalid, "node " + node.name + ": " + f.path + ": owner/group not numeric");
+            return fail(Errc::invalid,
+                        "node " + node.name + ": " + f.path + ": owner/group not numeric");
         }
         OverlayEntry e{.path = f.path, .mode = f.mode & 07777u, .uid = *uid, .gid = *gid};
         if (f.content) e.data = *f.content;
@@ -166,7 +177,8 @@ Result<std::vector<OverlayEntry>> overlay_entries(const inventory::Node& node,
     // that is both a file and a directory; this guards direct callers).
     std::vector<OverlayEntry> dirs;
     for (const auto& [path, e] : tree) {
-        for (auto slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        for (auto slash = path.find('/', 1); slash != std::string::npos;
+             slash = path.find('/', slash + 1)) {
             std::string dir = path.substr(0, slash);
             if (tree.count(dir)) {
                 return fail(Errc::invalid, "node " + node.name + ": " + dir +

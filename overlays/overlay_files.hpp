@@ -32,8 +32,8 @@ struct NodeSecrets {
 struct OverlayEntry {
     std::string path;  ///< absolute, normal ("/etc/hostname")
     bool directory = false;
-    std::string data;  ///< regular files: the bytes; empty when `source` is set
-    std::string source;  ///< regular files copied from the server ("" = use `data`)
+    std::string data;      ///< regular files: the bytes; empty when `source` is set
+    std::string source;    ///< regular files copied from the server ("" = use `data`)
     unsigned mode = 0644;  ///< permission bits (07777)
     std::uint32_t uid = 0, gid = 0;
     bool operator==(const OverlayEntry&) const = default;

@@ -15,8 +15,8 @@ bool is_sha256_hex(const std::string& s) {
 
 // v1 overlays hold files directly in the overlay directory.
 bool plain_file_name(const std::string& s) {
-    return !s.empty() && s[0] != '.' && s.find('/') == std::string::npos &&
-           s != kOverlayManifest && s != kOverlaySignature;
+    return !s.empty() && s[0] != '.' && s.find('/') == std::string::npos && s != kOverlayManifest &&
+           s != kOverlaySignature;
 }
 
 std::string comma_list(const std::vector<std::string>& v) {
@@ -36,7 +36,8 @@ std::string OverlayManifest::to_json() const {
     std::sort(sorted.begin(), sorted.end(),
               [](const Artifact& a, const Artifact& b) { return a.path < b.path; });
     json arts = json::array();
-    for (const auto& a : sorted) arts.push_back({{"path", a.path}, {"sha256", a.sha256}, {"size", a.size}});
+    for (const auto& a : sorted)
+        arts.push_back({{"path", a.path}, {"sha256", a.sha256}, {"size", a.size}});
     j["artifacts"] = arts;
     j["ssh_host_keys"] = ssh_host_keys;
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
@@ -50,16 +51,20 @@ Result<OverlayManifest> OverlayManifest::parse(std::string_view bytes) {
         return fail(Errc::corrupted, std::string("overlay.json: not valid JSON: ") + e.what());
     }
     std::vector<std::string> problems;
-    auto bad = [&](const std::string& field, const std::string& what) { problems.push_back(field + ": " + what); };
+    auto bad = [&](const std::string& field, const std::string& what) {
+        problems.push_back(field + ": " + what);
+    };
     if (!j.is_object()) return fail(Errc::corrupted, "overlay.json: expected an object");
     for (const auto& [k, v] : j.items()) {
-        if (k != "format_version" && k != "node" && k != "hostname" && k != "artifacts" && k != "ssh_host_keys")
+        if (k != "format_version" && k != "node" && k != "hostname" && k != "artifacts" &&
+            k != "ssh_host_keys")
             bad(k, "unknown key");
     }
     OverlayManifest m;
     auto get_string = [&](const char* key, std::string& out) {
         if (!j.contains(key)) return bad(key, "missing");
-        if (!j[key].is_string()) return bad(key, std::string("expected a string, found ") + j[key].type_name());
+        if (!j[key].is_string())
+            return bad(key, std::string("expected a string, found ") + j[key].type_name());
         out = j[key].get<std::string>();
         if (out.empty()) bad(key, "must not be empty");
     };
@@ -87,8 +92,10 @@ Result<OverlayManifest> OverlayManifest::parse(std::string_view bytes) {
             }
             Artifact art{a["path"].get<std::string>(), a["sha256"].get<std::string>(),
                          a["size"].get<std::uint64_t>()};
-            if (!plain_file_name(art.path)) bad(field + ".path", "must be a file name in the overlay directory");
-            if (!is_sha256_hex(art.sha256)) bad(field + ".sha256", "expected 64 lower-case hex digits");
+            if (!plain_file_name(art.path))
+                bad(field + ".path", "must be a file name in the overlay directory");
+            if (!is_sha256_hex(art.sha256))
+                bad(field + ".sha256", "expected 64 lower-case hex digits");
             if (!m.artifacts.empty() && !(m.artifacts.back().path < art.path))
                 bad(field + ".path", "out of order or duplicate");
             m.artifacts.push_back(std::move(art));

@@ -2,12 +2,11 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/fs.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <linux/fs.h>
 
 #include <set>
 
@@ -33,7 +32,7 @@ struct OverlayRoot {
 };
 
 Result<gid_t> group_of(const fs::path& p) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return fail(Errc::io, errno_message("stat " + p.string()));
     return st.st_gid;
 }
@@ -42,7 +41,7 @@ Result<gid_t> group_of(const fs::path& p) {
 // one (the daemon's default group), else the store's; an existing directory
 // keeps the group it has, and everything below it gets that group.
 Status open_overlay_root(const fs::path& store, OverlayRoot& root) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(store.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
         return fail(Errc::not_found, "store " + store.string() + " is not a directory");
     }
@@ -50,7 +49,8 @@ Status open_overlay_root(const fs::path& store, OverlayRoot& root) {
     if (::mkdir(root.dir.c_str(), 0750) == 0) {
         gid_t gid = st.st_gid;
         if (const struct group* g = ::getgrnam("netbootd")) gid = g->gr_gid;
-        if (::chown(root.dir.c_str(), static_cast<uid_t>(-1), gid) != 0 || ::chmod(root.dir.c_str(), 0750) != 0) {
+        if (::chown(root.dir.c_str(), static_cast<uid_t>(-1), gid) != 0 ||
+            ::chmod(root.dir.c_str(), 0750) != 0) {
             return fail(Errc::io, errno_message("chown/chmod " + root.dir.string()));
         }
     } else if (errno != EEXIST) {
@@ -100,9 +100,11 @@ Status set_group(const fs::path& p, gid_t gid, unsigned mode) {
 bool same_overlay(const fs::path& have, const fs::path& want) {
     std::error_code ec;
     std::set<std::string> names_have, names_want;
-    for (const auto& e : fs::directory_iterator(have, ec)) names_have.insert(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(have, ec))
+        names_have.insert(e.path().filename().string());
     if (ec) return false;
-    for (const auto& e : fs::directory_iterator(want, ec)) names_want.insert(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(want, ec))
+        names_want.insert(e.path().filename().string());
     if (ec || names_have != names_want) return false;
     for (const auto& n : names_want) {
         auto a = sha256_file(have / n);
@@ -115,7 +117,8 @@ bool same_overlay(const fs::path& have, const fs::path& want) {
 // renameat2(RENAME_EXCHANGE): `dir` holds the new overlay at once, and `tmp`
 // the old one, to be removed.
 Status exchange(const fs::path& tmp, const fs::path& dir) {
-    if (::syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) != 0) {
+    if (::syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) !=
+        0) {
         return fail(Errc::io, errno_message("exchange " + tmp.string() + " with " + dir.string()));
     }
     return fsync_dir(dir.parent_path());
@@ -158,8 +161,9 @@ Result<OverlayManifest> build_overlay(const inventory::Node& node, const NodeSec
     m.node = node.name;
     m.hostname = node.hostname;
     m.artifacts.push_back({kOverlayImage, digest->sha256, digest->size});
-    for (auto [type, pub] : {std::pair<const char*, const std::string*>{"ed25519", &secrets.ed25519_pub},
-                             {"rsa", &secrets.rsa_pub}}) {
+    for (auto [type, pub] :
+         {std::pair<const char*, const std::string*>{"ed25519", &secrets.ed25519_pub},
+          {"rsa", &secrets.rsa_pub}}) {
         auto fp = ssh_fingerprint(*pub);
         if (!fp) return fp.error();
         m.ssh_host_keys[type] = *fp;
@@ -177,10 +181,13 @@ Result<OverlayManifest> build_overlay(const inventory::Node& node, const NodeSec
 }
 
 Result<NodeRender> render_node(const inventory::Node& node, const OverlayRoot& root,
-                               const SigningKey& key, const RenderOptions& opts, const Logger& log) {
+                               const SigningKey& key, const RenderOptions& opts,
+                               const Logger& log) {
     NodeRender r{.node = node.name, .dir = root.dir / node.name};
     auto secrets = load_or_create_secrets(opts.secrets, node.name, log, r.secrets_created);
-    if (!secrets) return fail(secrets.error().code, "node " + node.name + ": secrets: " + secrets.error().message);
+    if (!secrets)
+        return fail(secrets.error().code,
+                    "node " + node.name + ": secrets: " + secrets.error().message);
     auto tmp = make_temp_dir(root.dir, node.name);
     if (!tmp) return tmp.error();
     auto m = build_overlay(node, *secrets, *tmp, root.group, key, log);
@@ -190,7 +197,7 @@ Result<NodeRender> render_node(const inventory::Node& node, const OverlayRoot& r
     }
     r.manifest = std::move(*m);
 
-    struct stat st{};
+    struct stat st {};
     const bool present = ::lstat(r.dir.c_str(), &st) == 0;
     if (present && S_ISDIR(st.st_mode) && same_overlay(r.dir, *tmp)) {
         r.outcome = RenderOutcome::unchanged;
@@ -212,8 +219,8 @@ Result<NodeRender> render_node(const inventory::Node& node, const OverlayRoot& r
 
 // Overlay directories of nodes that are no longer in the inventory. They are
 // renamed to a temporary name first, so netbootd sees them vanish at once.
-Result<std::vector<NodeRender>> remove_orphans(const inventory::Inventory& inv, const OverlayRoot& root,
-                                               const Logger& log) {
+Result<std::vector<NodeRender>> remove_orphans(const inventory::Inventory& inv,
+                                               const OverlayRoot& root, const Logger& log) {
     std::vector<NodeRender> out;
     std::error_code ec;
     std::vector<fs::path> orphans;
@@ -227,11 +234,13 @@ Result<std::vector<NodeRender>> remove_orphans(const inventory::Inventory& inv, 
     for (const auto& p : orphans) {
         auto tmp = make_temp_dir(root.dir, p.filename().string());
         if (!tmp) return tmp.error();
-        if (::rename(p.c_str(), tmp->c_str()) != 0) return fail(Errc::io, errno_message("rename " + p.string()));
+        if (::rename(p.c_str(), tmp->c_str()) != 0)
+            return fail(Errc::io, errno_message("rename " + p.string()));
         PIB_TRY(fsync_dir(root.dir));
         PIB_TRY(remove_tree(*tmp));
         log.event(Level::info, "overlays", "node_removed").kv("node", p.filename().string());
-        out.push_back(NodeRender{.node = p.filename().string(), .outcome = RenderOutcome::removed, .dir = p});
+        out.push_back(
+            NodeRender{.node = p.filename().string(), .outcome = RenderOutcome::removed, .dir = p});
     }
     return out;
 }
@@ -240,17 +249,21 @@ Result<std::vector<NodeRender>> remove_orphans(const inventory::Inventory& inv, 
 
 const char* outcome_name(RenderOutcome o) {
     switch (o) {
-        case RenderOutcome::created: return "created";
-        case RenderOutcome::updated: return "updated";
-        case RenderOutcome::unchanged: return "unchanged";
-        case RenderOutcome::removed: return "removed";
+        case RenderOutcome::created:
+            return "created";
+        case RenderOutcome::updated:
+            return "updated";
+        case RenderOutcome::unchanged:
+            return "unchanged";
+        case RenderOutcome::removed:
+            return "removed";
     }
     return "?";
 }
 
-Result<std::vector<NodeRender>> render_overlays(const inventory::Inventory& inv, const SigningKey& key,
-                                                const RenderOptions& opts, const Logger& log,
-                                                Diagnostics& diags) {
+Result<std::vector<NodeRender>> render_overlays(const inventory::Inventory& inv,
+                                                const SigningKey& key, const RenderOptions& opts,
+                                                const Logger& log, Diagnostics& diags) {
     const std::string file = inv.file.string();
     std::vector<const inventory::Node*> nodes;
     for (const auto& n : inv.nodes) {
@@ -260,7 +273,8 @@ Result<std::vector<NodeRender>> render_overlays(const inventory::Inventory& inv,
         diags.add(file, 0, 0, "no node named '" + *opts.only_node + "'");
     }
     for (const auto* n : nodes) check_node(*n, file, diags);
-    if (!diags.empty()) return fail(Errc::invalid, file + ": " + std::to_string(diags.size()) + " problem(s)");
+    if (!diags.empty())
+        return fail(Errc::invalid, file + ": " + std::to_string(diags.size()) + " problem(s)");
 
     // netbootd serves the store: secrets inside it would be served too.
     std::error_code ec;
@@ -268,8 +282,9 @@ Result<std::vector<NodeRender>> render_overlays(const inventory::Inventory& inv,
     const fs::path secrets = fs::weakly_canonical(opts.secrets, ec);
     const auto rel = secrets.lexically_relative(store);
     if (!rel.empty() && *rel.begin() != "..") {
-        return fail(Errc::invalid, "secrets directory " + opts.secrets.string() + " is inside the store " +
-                                       opts.store.string() + ", which netbootd serves: put it elsewhere");
+        return fail(Errc::invalid, "secrets directory " + opts.secrets.string() +
+                                       " is inside the store " + opts.store.string() +
+                                       ", which netbootd serves: put it elsewhere");
     }
 
     OverlayRoot root;

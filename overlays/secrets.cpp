@@ -18,8 +18,8 @@ namespace pib::overlays {
 namespace {
 
 struct KeyType {
-    const char* name;      ///< "ed25519"
-    const char* file;      ///< "ssh_host_ed25519_key"
+    const char* name;  ///< "ed25519"
+    const char* file;  ///< "ssh_host_ed25519_key"
     std::vector<std::string> keygen_args;
 };
 
@@ -32,8 +32,9 @@ Status ensure_dir_0700(const fs::path& dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return fail(Errc::io, "create " + dir.string() + ": " + ec.message());
-    struct stat st{};
-    if (::lstat(dir.c_str(), &st) != 0) return fail(Errc::io, errno_message("stat " + dir.string()));
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0)
+        return fail(Errc::io, errno_message("stat " + dir.string()));
     if (!S_ISDIR(st.st_mode)) return fail(Errc::invalid, dir.string() + " is not a directory");
     if ((st.st_mode & 07777) != 0700 && ::chmod(dir.c_str(), 0700) != 0) {
         return fail(Errc::io, errno_message("chmod 0700 " + dir.string()));
@@ -42,7 +43,7 @@ Status ensure_dir_0700(const fs::path& dir) {
 }
 
 bool present(const fs::path& p) {
-    struct stat st{};
+    struct stat st {};
     return ::lstat(p.c_str(), &st) == 0;
 }
 
@@ -61,9 +62,11 @@ Status generate_key(const fs::path& node_dir, const KeyType& t) {
     if (!r) {
         st = fail(Errc::io, r.error().message +
                                 (have_program("ssh-keygen") ? "" : " (install openssh-client)"));
-    } else if (::chmod(key.c_str(), 0600) != 0 || ::chmod((key.string() + ".pub").c_str(), 0644) != 0) {
+    } else if (::chmod(key.c_str(), 0600) != 0 ||
+               ::chmod((key.string() + ".pub").c_str(), 0644) != 0) {
         st = fail(Errc::io, errno_message("chmod " + key.string()));
-    } else if (::rename((key.string() + ".pub").c_str(), (node_dir / (std::string(t.file) + ".pub")).c_str()) != 0 ||
+    } else if (::rename((key.string() + ".pub").c_str(),
+                        (node_dir / (std::string(t.file) + ".pub")).c_str()) != 0 ||
                ::rename(key.c_str(), (node_dir / t.file).c_str()) != 0) {
         st = fail(Errc::io, errno_message("rename into " + node_dir.string()));
     }
@@ -99,8 +102,10 @@ std::optional<std::string> unbase64(std::string_view text) {
     if (n < 0) return std::nullopt;
     // EVP_DecodeBlock counts padding as zero bytes.
     std::size_t len = static_cast<std::size_t>(n);
-    if (text.ends_with("==")) len -= 2;
-    else if (text.ends_with("=")) len -= 1;
+    if (text.ends_with("=="))
+        len -= 2;
+    else if (text.ends_with("="))
+        len -= 1;
     out.resize(len);
     return out;
 }
@@ -110,7 +115,8 @@ std::optional<std::string> unbase64(std::string_view text) {
 Result<std::string> ssh_fingerprint(std::string_view line) {
     // "type base64 [comment]"
     auto sp = line.find(' ');
-    if (sp == std::string_view::npos) return fail(Errc::corrupted, "not an OpenSSH public key line");
+    if (sp == std::string_view::npos)
+        return fail(Errc::corrupted, "not an OpenSSH public key line");
     std::string_view rest = line.substr(sp + 1);
     auto end = rest.find_first_of(" \n");
     auto blob = unbase64(rest.substr(0, end));
@@ -174,7 +180,8 @@ Result<NodeSecrets> load_or_create_secrets(const fs::path& secrets_dir, const st
     auto id = read_file(mid);
     if (!id) return id.error();
     if (!valid_machine_id(*id)) {
-        return fail(Errc::corrupted, mid.string() + ": not a machine-id (32 lower-case hex digits and a newline)");
+        return fail(Errc::corrupted,
+                    mid.string() + ": not a machine-id (32 lower-case hex digits and a newline)");
     }
     s.machine_id = *id;
 
@@ -183,10 +190,14 @@ Result<NodeSecrets> load_or_create_secrets(const fs::path& secrets_dir, const st
         if (!present(key)) {
             PIB_TRY(generate_key(dir, t));
             created = true;
-            log.event(Level::info, "overlays", "host_key_created").kv("node", node).kv("type", t.name);
+            log.event(Level::info, "overlays", "host_key_created")
+                .kv("node", node)
+                .kv("type", t.name);
         } else if (!present(pub)) {
             PIB_TRY(restore_public_key(dir, t));
-            log.event(Level::warn, "overlays", "host_key_public_restored").kv("node", node).kv("type", t.name);
+            log.event(Level::warn, "overlays", "host_key_public_restored")
+                .kv("node", node)
+                .kv("type", t.name);
         }
         auto k = read_file(key);
         if (!k) return k.error();

@@ -11,17 +11,20 @@ namespace pib::overlays {
 namespace {
 
 // chown before chmod: chown(2) clears set-user-ID and set-group-ID bits.
-Status set_attrs(int fd, const fs::path& path, std::uint32_t uid, std::uint32_t gid, unsigned mode) {
+Status set_attrs(int fd, const fs::path& path, std::uint32_t uid, std::uint32_t gid,
+                 unsigned mode) {
     if (::fchown(fd, uid, gid) != 0) {
-        return fail(Errc::io, errno_message("chown " + std::to_string(uid) + ":" + std::to_string(gid) +
-                                            " " + path.string() + (errno == EPERM ? " (needs root)" : "")));
+        return fail(Errc::io,
+                    errno_message("chown " + std::to_string(uid) + ":" + std::to_string(gid) + " " +
+                                  path.string() + (errno == EPERM ? " (needs root)" : "")));
     }
     if (::fchmod(fd, mode) != 0) return fail(Errc::io, errno_message("chmod " + path.string()));
     return {};
 }
 
 Status make_dir(const fs::path& path, std::uint32_t uid, std::uint32_t gid, unsigned mode) {
-    if (::mkdir(path.c_str(), 0700) != 0) return fail(Errc::io, errno_message("mkdir " + path.string()));
+    if (::mkdir(path.c_str(), 0700) != 0)
+        return fail(Errc::io, errno_message("mkdir " + path.string()));
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return fail(Errc::io, errno_message("open " + path.string()));
     Status st = set_attrs(fd, path, uid, gid, mode);
@@ -44,7 +47,8 @@ Status make_file(const fs::path& path, const OverlayEntry& e) {
     if (fd < 0) return fail(Errc::io, errno_message("create " + path.string()));
     Status st;
     if (e.source.empty()) {
-        st = write_all(fd, path, {reinterpret_cast<const std::uint8_t*>(e.data.data()), e.data.size()});
+        st = write_all(fd, path,
+                       {reinterpret_cast<const std::uint8_t*>(e.data.data()), e.data.size()});
     } else {
         Status inner;
         st = read_chunks(e.source, 1 << 20, [&](std::span<const std::uint8_t> chunk) {

@@ -17,7 +17,7 @@ std::map<std::string, mode_t> list_dir(const fs::path& dir, VerifyReport& report
     std::map<std::string, mode_t> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
-        struct stat st{};
+        struct stat st {};
         if (::lstat(e.path().c_str(), &st) != 0) {
             report.problems.push_back(errno_message("stat " + e.path().string()));
             continue;
@@ -28,7 +28,8 @@ std::map<std::string, mode_t> list_dir(const fs::path& dir, VerifyReport& report
     return out;
 }
 
-std::optional<std::string> read_regular(const fs::path& dir, const std::map<std::string, mode_t>& present,
+std::optional<std::string> read_regular(const fs::path& dir,
+                                        const std::map<std::string, mode_t>& present,
                                         const char* name, VerifyReport& report) {
     auto it = present.find(name);
     if (it == present.end()) {
@@ -51,15 +52,17 @@ std::optional<std::string> read_regular(const fs::path& dir, const std::map<std:
 
 Result<OverlayManifest> verify_overlay(const fs::path& dir, const PublicKey& key,
                                        std::string_view expected_node, VerifyReport& report) {
-    auto failed = [&]() { return fail(Errc::verification, dir.string() + ": overlay does not verify"); };
+    auto failed = [&]() {
+        return fail(Errc::verification, dir.string() + ": overlay does not verify");
+    };
     auto present = list_dir(dir, report);
     if (!report.ok()) return failed();
     auto bytes = read_regular(dir, present, kOverlayManifest, report);
     auto sig = read_regular(dir, present, kOverlaySignature, report);
     if (!bytes || !sig) return failed();
     if (!key.verify(*bytes, *sig)) {
-        report.problems.push_back(std::string(kOverlaySignature) + ": signature does not verify with key " +
-                                  key.fingerprint());
+        report.problems.push_back(std::string(kOverlaySignature) +
+                                  ": signature does not verify with key " + key.fingerprint());
         return failed();
     }
     auto m = OverlayManifest::parse(*bytes);
@@ -74,7 +77,8 @@ Result<OverlayManifest> verify_overlay(const fs::path& dir, const PublicKey& key
     }
     bool has_image = false;
     for (const auto& a : m->artifacts) has_image |= a.path == kOverlayImage;
-    if (!has_image) report.problems.push_back(std::string("overlay.json: lists no ") + kOverlayImage);
+    if (!has_image)
+        report.problems.push_back(std::string("overlay.json: lists no ") + kOverlayImage);
     std::set<std::string> listed = {kOverlayManifest, kOverlaySignature};
     for (const auto& a : m->artifacts) {
         listed.insert(a.path);
@@ -91,8 +95,8 @@ Result<OverlayManifest> verify_overlay(const fs::path& dir, const PublicKey& key
         if (!d) {
             report.problems.push_back(d.error().message);
         } else if (d->size != a.size) {
-            report.problems.push_back(a.path + ": size " + std::to_string(d->size) + ", overlay.json says " +
-                                      std::to_string(a.size));
+            report.problems.push_back(a.path + ": size " + std::to_string(d->size) +
+                                      ", overlay.json says " + std::to_string(a.size));
         } else if (d->sha256 != a.sha256) {
             report.problems.push_back(a.path + ": sha256 does not match overlay.json");
         }

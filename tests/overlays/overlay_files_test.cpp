@@ -10,7 +10,8 @@
 namespace pib::overlays {
 namespace {
 
-inventory::Node node_with(std::vector<inventory::NodeFile> files, std::vector<std::string> keys = {}) {
+inventory::Node node_with(std::vector<inventory::NodeFile> files,
+                          std::vector<std::string> keys = {}) {
     inventory::Node n;
     n.name = "pi-01";
     n.hostname = "pi-01";
@@ -22,14 +23,18 @@ inventory::Node node_with(std::vector<inventory::NodeFile> files, std::vector<st
 
 NodeSecrets secrets() {
     return {.machine_id = "0123456789abcdef0123456789abcdef\n",
-            .ed25519_key = "k1", .ed25519_pub = "p1", .rsa_key = "k2", .rsa_pub = "p2"};
+            .ed25519_key = "k1",
+            .ed25519_pub = "p1",
+            .rsa_key = "k2",
+            .rsa_pub = "p2"};
 }
 
 TEST(OverlayFiles, HostsForShortNameAndFqdn) {
     EXPECT_EQ(hosts_file("pi-01"),
               "127.0.0.1\tlocalhost\n127.0.1.1\tpi-01\n\n"
               "# The following lines are desirable for IPv6 capable hosts\n"
-              "::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n");
+              "::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 "
+              "ip6-allrouters\n");
     EXPECT_NE(hosts_file("pi-01.lab.example.net").find("127.0.1.1\tpi-01.lab.example.net\tpi-01\n"),
               std::string::npos);
     EXPECT_EQ(hostname_file("pi-01.lab"), "pi-01.lab\n");
@@ -37,8 +42,10 @@ TEST(OverlayFiles, HostsForShortNameAndFqdn) {
 
 TEST(OverlayFiles, FstabHasNoRootLine) {
     const std::string empty = fstab_file("pi-01", {});
-    for (std::size_t at = 0; at < empty.size(); at = empty.find('\n', at) + 1) EXPECT_EQ(empty[at], '#');
-    inventory::FstabEntry swap{.device = "/dev/sda2", .mountpoint = "none", .type = "swap", .options = "sw"};
+    for (std::size_t at = 0; at < empty.size(); at = empty.find('\n', at) + 1)
+        EXPECT_EQ(empty[at], '#');
+    inventory::FstabEntry swap{
+        .device = "/dev/sda2", .mountpoint = "none", .type = "swap", .options = "sw"};
     EXPECT_TRUE(fstab_file("pi-01", {swap}).ends_with("\n/dev/sda2\tnone\tswap\tsw\t0\t0\n"));
 }
 
@@ -72,16 +79,21 @@ TEST(OverlayFiles, CheckNodeReportsEachProblemAtTheNode) {
     EXPECT_FALSE(check_node(n, "nodes.yaml", d));
     ASSERT_EQ(d.size(), 4u) << d.str();
     EXPECT_EQ(d.items()[0].str(),
-              "nodes.yaml:7:5: node 'pi-01': file /etc/a: owner 'app' is a name: an overlay carries numeric ids "
-              "and does not know the release's /etc/passwd or /etc/group; give the number (root may be named)");
+              "nodes.yaml:7:5: node 'pi-01': file /etc/a: owner 'app' is a name: an overlay "
+              "carries numeric ids "
+              "and does not know the release's /etc/passwd or /etc/group; give the number (root "
+              "may be named)");
     EXPECT_NE(d.items()[1].message.find("group 'staff'"), std::string::npos);
-    EXPECT_NE(d.items()[2].message.find("/etc/ssh: is a directory of the overlay"), std::string::npos);
-    EXPECT_NE(d.items()[3].message.find("/srv/x: is also the directory of /srv/x/y"), std::string::npos);
+    EXPECT_NE(d.items()[2].message.find("/etc/ssh: is a directory of the overlay"),
+              std::string::npos);
+    EXPECT_NE(d.items()[3].message.find("/srv/x: is also the directory of /srv/x/y"),
+              std::string::npos);
 }
 
 TEST(OverlayFiles, EntriesHaveTheirDirectoriesWithReleaseModes) {
-    auto n = node_with({{.path = "/tmp/a/b", .content = "x", .mode = 04755, .owner = "0", .group = "5"}},
-                       {"ssh-ed25519 AAAA k"});
+    auto n =
+        node_with({{.path = "/tmp/a/b", .content = "x", .mode = 04755, .owner = "0", .group = "5"}},
+                  {"ssh-ed25519 AAAA k"});
     auto e = overlay_entries(n, secrets());
     ASSERT_TRUE(e.ok()) << e.error().message;
     std::map<std::string, OverlayEntry> by;
@@ -116,12 +128,15 @@ OverlayManifest sample() {
 
 TEST(OverlayManifest, CanonicalRoundTrip) {
     const std::string bytes = sample().to_json();
-    EXPECT_EQ(bytes,
-              "{\n  \"artifacts\": [\n    {\n      \"path\": \"overlay.squashfs\",\n      \"sha256\": \"" +
-                  std::string(64, 'a') +
-                  "\",\n      \"size\": 4096\n    }\n  ],\n  \"format_version\": 1,\n  \"hostname\": "
-                  "\"pi-01.lab\",\n  \"node\": \"pi-01\",\n  \"ssh_host_keys\": {\n    \"ed25519\": \"SHA256:abc\",\n"
-                  "    \"rsa\": \"SHA256:def\"\n  }\n}\n");
+    EXPECT_EQ(
+        bytes,
+        "{\n  \"artifacts\": [\n    {\n      \"path\": \"overlay.squashfs\",\n      \"sha256\": "
+        "\"" +
+            std::string(64, 'a') +
+            "\",\n      \"size\": 4096\n    }\n  ],\n  \"format_version\": 1,\n  \"hostname\": "
+            "\"pi-01.lab\",\n  \"node\": \"pi-01\",\n  \"ssh_host_keys\": {\n    \"ed25519\": "
+            "\"SHA256:abc\",\n"
+            "    \"rsa\": \"SHA256:def\"\n  }\n}\n");
     auto m = OverlayManifest::parse(bytes);
     ASSERT_TRUE(m.ok()) << m.error().message;
     EXPECT_EQ(*m, sample());

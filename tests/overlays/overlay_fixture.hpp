@@ -30,18 +30,26 @@ inline std::string pibuild() { return pib::test::built_binary("builder/pibuild")
 /// `pi01_host` lets a test change one node's hostname.
 inline std::string three_nodes(const std::string& pi01_host = "pi-01.lab.example.net") {
     return "defaults:\n"
-           "  authorized-keys: [\"" + kAdminKey + "\"]\n"
+           "  authorized-keys: [\"" +
+           kAdminKey +
+           "\"]\n"
            "nodes:\n"
            "  - name: pi-01\n"
            "    serial: 1a2b3c4d\n"
-           "    hostname: " + pi01_host + "\n"
+           "    hostname: " +
+           pi01_host +
+           "\n"
            "    fstab:\n"
-           "      - {device: \"nas:/srv/data\", mountpoint: /data, type: nfs4, options: \"ro,noatime\"}\n"
+           "      - {device: \"nas:/srv/data\", mountpoint: /data, type: nfs4, options: "
+           "\"ro,noatime\"}\n"
            "      - {device: LABEL=scratch, mountpoint: /scratch, type: ext4, pass: 2}\n"
-           "    authorized-keys: [\"" + kAdminKey + "\", \"" + kOpsKey + "\"]\n"
+           "    authorized-keys: [\"" +
+           kAdminKey + "\", \"" + kOpsKey +
+           "\"]\n"
            "    files:\n"
            "      - {path: /etc/motd, content: \"welcome to pi-01\\n\"}\n"
-           "      - {path: /opt/app/run.sh, content: \"#!/bin/sh\\nexec true\\n\", mode: \"0750\", owner: \"1000\", group: \"100\"}\n"
+           "      - {path: /opt/app/run.sh, content: \"#!/bin/sh\\nexec true\\n\", mode: \"0750\", "
+           "owner: \"1000\", group: \"100\"}\n"
            "      - {path: /etc/app/secret.conf, source: files/secret.conf, mode: \"0600\"}\n"
            "  - name: pi-02\n"
            "    mac: dc:a6:32:01:02:03\n"
@@ -77,12 +85,13 @@ inline std::map<std::string, Listed> list_image(const fs::path& image) {
 /// Unpacks an image with unsquashfs -d into `dir` (which must not exist).
 inline void unpack(const fs::path& image, const fs::path& dir) {
     std::string out;
-    ASSERT_EQ(pib::test::run({"unsquashfs", "-no-progress", "-d", dir.string(), image.string()}, &out), 0)
+    ASSERT_EQ(
+        pib::test::run({"unsquashfs", "-no-progress", "-d", dir.string(), image.string()}, &out), 0)
         << out;
 }
 
 inline unsigned mode_of(const fs::path& p) {
-    struct stat st{};
+    struct stat st {};
     EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
     return st.st_mode & 07777;
 }
@@ -93,7 +102,8 @@ inline std::vector<std::string> temporaries(const fs::path& dir) {
     std::error_code ec;
     for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
         const std::string n = e.path().filename().string();
-        if (n.starts_with(".") && n.find(".tmp-") != std::string::npos) out.push_back(e.path().string());
+        if (n.starts_with(".") && n.find(".tmp-") != std::string::npos)
+            out.push_back(e.path().string());
     }
     return out;
 }

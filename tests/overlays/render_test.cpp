@@ -2,10 +2,10 @@
 // back through unsquashfs and openssl, re-renders that change nothing, one
 // node's change touching only its overlay, the secrets directory, bad
 // inventories, and renders killed with SIGKILL.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,9 +18,9 @@
 #include "crypto/ed25519.hpp"
 #include "crypto/sha256.hpp"
 #include "overlays/overlay_files.hpp"
+#include "overlays/overlay_fixture.hpp"
 #include "overlays/secrets.hpp"
 #include "overlays/verify.hpp"
-#include "overlays/overlay_fixture.hpp"
 
 namespace pib::overlays {
 namespace {
@@ -29,7 +29,7 @@ using namespace pib::overlays::test;
 using nlohmann::json;
 
 class RenderTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_TRUE(pib::test::is_root()) << "rendering overlays sets file owners and needs root";
         ASSERT_EQ(pib::test::run({pibuild(), "keygen", "-o", (tmp_ / "k").string()}), 0);
@@ -37,10 +37,20 @@ protected:
         pib::test::write_text(tmp_ / "files/secret.conf", "token = s3cr3t\n");
         write_inventory(three_nodes());
     }
-    void write_inventory(const std::string& text) { pib::test::write_text(tmp_ / "nodes.yaml", text); }
+    void write_inventory(const std::string& text) {
+        pib::test::write_text(tmp_ / "nodes.yaml", text);
+    }
     std::vector<std::string> render_args() {
-        return {pibuild(), "nodes", "render", "--inventory", (tmp_ / "nodes.yaml").string(), "--store",
-                (tmp_ / "store").string(), "--key", (tmp_ / "k.key").string(), "--secrets",
+        return {pibuild(),
+                "nodes",
+                "render",
+                "--inventory",
+                (tmp_ / "nodes.yaml").string(),
+                "--store",
+                (tmp_ / "store").string(),
+                "--key",
+                (tmp_ / "k.key").string(),
+                "--secrets",
                 (tmp_ / "secrets").string()};
     }
     /// Renders (must succeed) and returns node -> its summary.
@@ -77,18 +87,23 @@ TEST_F(RenderTest, ThreeNodesReadBackThroughUnsquashfs) {
     EXPECT_EQ(pib::test::read_text(u / "etc/hosts"),
               "127.0.0.1\tlocalhost\n127.0.1.1\tpi-01.lab.example.net\tpi-01\n\n"
               "# The following lines are desirable for IPv6 capable hosts\n"
-              "::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n");
+              "::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 "
+              "ip6-allrouters\n");
     const std::string fstab = pib::test::read_text(u / "etc/fstab");
-    EXPECT_NE(fstab.find("nas:/srv/data\t/data\tnfs4\tro,noatime\t0\t0\n"), std::string::npos) << fstab;
-    EXPECT_NE(fstab.find("LABEL=scratch\t/scratch\text4\tdefaults\t0\t2\n"), std::string::npos) << fstab;
-    EXPECT_EQ(pib::test::read_text(u / "root/.ssh/authorized_keys"), kAdminKey + "\n" + kOpsKey + "\n");
+    EXPECT_NE(fstab.find("nas:/srv/data\t/data\tnfs4\tro,noatime\t0\t0\n"), std::string::npos)
+        << fstab;
+    EXPECT_NE(fstab.find("LABEL=scratch\t/scratch\text4\tdefaults\t0\t2\n"), std::string::npos)
+        << fstab;
+    EXPECT_EQ(pib::test::read_text(u / "root/.ssh/authorized_keys"),
+              kAdminKey + "\n" + kOpsKey + "\n");
     EXPECT_EQ(pib::test::read_text(u / "etc/motd"), "welcome to pi-01\n");
     EXPECT_EQ(pib::test::read_text(u / "opt/app/run.sh"), "#!/bin/sh\nexec true\n");
     EXPECT_EQ(pib::test::read_text(u / "etc/app/secret.conf"), "token = s3cr3t\n");
     EXPECT_TRUE(valid_machine_id(pib::test::read_text(u / "etc/machine-id")));
     const fs::path sec = tmp_ / "secrets/pi-01";
     for (const char* f : {"ssh_host_ed25519_key", "ssh_host_rsa_key", "machine-id"}) {
-        std::string in_image = std::string(f) == "machine-id" ? "etc/machine-id" : std::string("etc/ssh/") + f;
+        std::string in_image =
+            std::string(f) == "machine-id" ? "etc/machine-id" : std::string("etc/ssh/") + f;
         EXPECT_EQ(pib::test::read_text(u / in_image), pib::test::read_text(sec / f)) << f;
     }
     // Public halves as "type base64\n", the comment (empty here) left out.
@@ -130,7 +145,9 @@ TEST_F(RenderTest, ThreeNodesReadBackThroughUnsquashfs) {
     }
     // Every entry has the fixed epoch as its mtime.
     std::string out;
-    ASSERT_EQ(pib::test::run({"unsquashfs", "-lln", (overlay("pi-01") / "overlay.squashfs").string()}, &out), 0);
+    ASSERT_EQ(pib::test::run(
+                  {"unsquashfs", "-lln", (overlay("pi-01") / "overlay.squashfs").string()}, &out),
+              0);
     std::istringstream entries(out);
     for (std::string l; std::getline(entries, l);) {
         if (l.find("squashfs-root") != std::string::npos) {
@@ -141,7 +158,8 @@ TEST_F(RenderTest, ThreeNodesReadBackThroughUnsquashfs) {
     // pi-02: defaults (the admin key), short host name, an fstab that mounts nothing.
     unpack(overlay("pi-02") / "overlay.squashfs", tmp_ / "u2");
     EXPECT_EQ(pib::test::read_text(tmp_ / "u2/etc/hostname"), "pi-02\n");
-    EXPECT_NE(pib::test::read_text(tmp_ / "u2/etc/hosts").find("127.0.1.1\tpi-02\n"), std::string::npos);
+    EXPECT_NE(pib::test::read_text(tmp_ / "u2/etc/hosts").find("127.0.1.1\tpi-02\n"),
+              std::string::npos);
     const std::string fstab2 = pib::test::read_text(tmp_ / "u2/etc/fstab");
     std::istringstream lines(fstab2);
     for (std::string l; std::getline(lines, l);) EXPECT_TRUE(l.starts_with("#")) << l;
@@ -154,16 +172,19 @@ TEST_F(RenderTest, ThreeNodesReadBackThroughUnsquashfs) {
 
     // machine-ids differ between nodes.
     unpack(overlay("x86-03") / "overlay.squashfs", tmp_ / "u3");
-    EXPECT_NE(pib::test::read_text(tmp_ / "u2/etc/machine-id"), pib::test::read_text(u / "etc/machine-id"));
-    EXPECT_NE(pib::test::read_text(tmp_ / "u3/etc/machine-id"), pib::test::read_text(u / "etc/machine-id"));
+    EXPECT_NE(pib::test::read_text(tmp_ / "u2/etc/machine-id"),
+              pib::test::read_text(u / "etc/machine-id"));
+    EXPECT_NE(pib::test::read_text(tmp_ / "u3/etc/machine-id"),
+              pib::test::read_text(u / "etc/machine-id"));
 }
 
 TEST_F(RenderTest, SignatureVerifiesWithOpensslAndManifestIsCanonical) {
     render();
     for (const char* node : {"pi-01", "pi-02", "x86-03"}) {
         std::string out;
-        EXPECT_EQ(pib::test::run({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey", (tmp_ / "k.pub").string(),
-                                  "-rawin", "-in", (overlay(node) / "overlay.json").string(), "-sigfile",
+        EXPECT_EQ(pib::test::run({"openssl", "pkeyutl", "-verify", "-pubin", "-inkey",
+                                  (tmp_ / "k.pub").string(), "-rawin", "-in",
+                                  (overlay(node) / "overlay.json").string(), "-sigfile",
                                   (overlay(node) / "overlay.json.sig").string()},
                                  &out),
                   0)
@@ -182,8 +203,8 @@ TEST_F(RenderTest, SignatureVerifiesWithOpensslAndManifestIsCanonical) {
         EXPECT_TRUE(verify_overlay(overlay(node), pub(), node).ok());
     }
     std::string out;
-    EXPECT_EQ(pib::test::run({pibuild(), "nodes", "verify", "--store", (tmp_ / "store").string(), "--pubkey",
-                              (tmp_ / "k.pub").string()},
+    EXPECT_EQ(pib::test::run({pibuild(), "nodes", "verify", "--store", (tmp_ / "store").string(),
+                              "--pubkey", (tmp_ / "k.pub").string()},
                              &out),
               0)
         << out;
@@ -195,7 +216,8 @@ TEST_F(RenderTest, HostKeyFingerprintsMatchSshKeygen) {
         auto j = json::parse(bytes(node, "overlay.json"));
         for (const char* type : {"ed25519", "rsa"}) {
             std::string out;
-            const fs::path pubfile = tmp_ / "secrets" / node / (std::string("ssh_host_") + type + "_key.pub");
+            const fs::path pubfile =
+                tmp_ / "secrets" / node / (std::string("ssh_host_") + type + "_key.pub");
             ASSERT_EQ(pib::test::run({"ssh-keygen", "-l", "-f", pubfile.string()}, &out), 0) << out;
             // "256 SHA256:... no comment (ED25519)"
             std::istringstream f(out);
@@ -204,19 +226,23 @@ TEST_F(RenderTest, HostKeyFingerprintsMatchSshKeygen) {
             EXPECT_EQ(j["ssh_host_keys"][type], fp) << node << " " << type;
             EXPECT_EQ(r[node]["ssh_host_keys"][type], fp);
         }
-        EXPECT_NE(j["ssh_host_keys"]["ed25519"], json::parse(bytes(node == std::string("pi-01") ? "pi-02" : "pi-01",
-                                                                  "overlay.json"))["ssh_host_keys"]["ed25519"]);
+        EXPECT_NE(j["ssh_host_keys"]["ed25519"],
+                  json::parse(bytes(node == std::string("pi-01") ? "pi-02" : "pi-01",
+                                    "overlay.json"))["ssh_host_keys"]["ed25519"]);
     }
     // The rsa key has 3072 bits.
     std::string out;
-    ASSERT_EQ(pib::test::run({"ssh-keygen", "-l", "-f", (tmp_ / "secrets/pi-01/ssh_host_rsa_key.pub").string()}, &out), 0);
+    ASSERT_EQ(pib::test::run({"ssh-keygen", "-l", "-f",
+                              (tmp_ / "secrets/pi-01/ssh_host_rsa_key.pub").string()},
+                             &out),
+              0);
     EXPECT_TRUE(out.starts_with("3072 ")) << out;
 }
 
 TEST_F(RenderTest, RerenderIsUnchangedByteForByte) {
     render();
     std::map<std::string, std::string> before;
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(overlay("pi-01").c_str(), &st), 0);
     const ino_t ino = st.st_ino;
     for (const char* node : {"pi-01", "pi-02", "x86-03"})
@@ -227,7 +253,8 @@ TEST_F(RenderTest, RerenderIsUnchangedByteForByte) {
         EXPECT_EQ(j["result"], "unchanged") << node;
         EXPECT_EQ(j["secrets_created"], false);
     }
-    for (const auto& [k, v] : before) EXPECT_EQ(pib::test::read_text(tmp_ / "store/overlays" / k), v) << k;
+    for (const auto& [k, v] : before)
+        EXPECT_EQ(pib::test::read_text(tmp_ / "store/overlays" / k), v) << k;
     // Nothing was written: the directory is the same one.
     ASSERT_EQ(::stat(overlay("pi-01").c_str(), &st), 0);
     EXPECT_EQ(st.st_ino, ino);
@@ -237,7 +264,8 @@ TEST_F(RenderTest, RerenderIsUnchangedByteForByte) {
     auto args = render_args();
     args[6] = (tmp_ / "store2").string();
     ASSERT_EQ(pib::test::run(args), 0);
-    for (const auto& [k, v] : before) EXPECT_EQ(pib::test::read_text(tmp_ / "store2/overlays" / k), v) << k;
+    for (const auto& [k, v] : before)
+        EXPECT_EQ(pib::test::read_text(tmp_ / "store2/overlays" / k), v) << k;
 }
 
 TEST_F(RenderTest, ChangingOneHostnameChangesOnlyThatOverlayAndKeepsItsKeys) {
@@ -259,7 +287,8 @@ TEST_F(RenderTest, ChangingOneHostnameChangesOnlyThatOverlayAndKeepsItsKeys) {
     EXPECT_EQ(m->hostname, "pi-01.site2.example.net");
     unpack(overlay("pi-01") / "overlay.squashfs", tmp_ / "u");
     EXPECT_EQ(pib::test::read_text(tmp_ / "u/etc/hostname"), "pi-01.site2.example.net\n");
-    EXPECT_EQ(pib::test::read_text(tmp_ / "u/etc/machine-id"), pib::test::read_text(tmp_ / "secrets/pi-01/machine-id"));
+    EXPECT_EQ(pib::test::read_text(tmp_ / "u/etc/machine-id"),
+              pib::test::read_text(tmp_ / "secrets/pi-01/machine-id"));
     EXPECT_TRUE(temporaries(tmp_ / "store").empty());
 }
 
@@ -304,7 +333,7 @@ TEST_F(RenderTest, OverlayFilesTakeTheGroupOfTheOverlaysDirectory) {
     fs::create_directories(tmp_ / "store/overlays");
     ASSERT_EQ(::chown((tmp_ / "store/overlays").c_str(), static_cast<uid_t>(-1), 4242), 0);
     render({"--node", "pi-02"});
-    struct stat st{};
+    struct stat st {};
     for (const char* f : {"", "overlay.squashfs", "overlay.json", "overlay.json.sig"}) {
         const fs::path p = overlay("pi-02") / f;
         ASSERT_EQ(::stat(p.c_str(), &st), 0) << p;
@@ -337,14 +366,18 @@ TEST_F(RenderTest, BadInventoryExits2WithPositionsAndWritesNothing) {
 
     // An owner name the overlay cannot turn into a number, and a path under
     // a merged-/usr symlink: refused at the node's position, nothing written.
-    write_inventory("nodes:\n  - name: pi-01\n    serial: 1a2b3c4d\n"
-                    "  - name: pi-02\n    serial: 1a2b3c4e\n    files:\n"
-                    "      - {path: /etc/app.conf, content: x, owner: app}\n"
-                    "      - {path: /bin/tool, content: x}\n");
+    write_inventory(
+        "nodes:\n  - name: pi-01\n    serial: 1a2b3c4d\n"
+        "  - name: pi-02\n    serial: 1a2b3c4e\n    files:\n"
+        "      - {path: /etc/app.conf, content: x, owner: app}\n"
+        "      - {path: /bin/tool, content: x}\n");
     EXPECT_EQ(pib::test::run(render_args(), &out), 2) << out;
-    EXPECT_NE(out.find(file + ":4:5: node 'pi-02': file /etc/app.conf: owner 'app' is a name"), std::string::npos)
+    EXPECT_NE(out.find(file + ":4:5: node 'pi-02': file /etc/app.conf: owner 'app' is a name"),
+              std::string::npos)
         << out;
-    EXPECT_NE(out.find(file + ":4:5: node 'pi-02': file /bin/tool: is below /bin"), std::string::npos) << out;
+    EXPECT_NE(out.find(file + ":4:5: node 'pi-02': file /bin/tool: is below /bin"),
+              std::string::npos)
+        << out;
     EXPECT_FALSE(fs::exists(tmp_ / "store/overlays/pi-01"));
 
     // Secrets inside the store (which netbootd serves) are refused.
@@ -359,8 +392,8 @@ TEST_F(RenderTest, VerifyFindsTampering) {
     render();
     std::string out;
     auto verify = [&](const std::string& node) {
-        return pib::test::run({pibuild(), "nodes", "verify", "--store", (tmp_ / "store").string(), "--pubkey",
-                               (tmp_ / "k.pub").string(), "--node", node},
+        return pib::test::run({pibuild(), "nodes", "verify", "--store", (tmp_ / "store").string(),
+                               "--pubkey", (tmp_ / "k.pub").string(), "--node", node},
                               &out);
     };
     // Another node's valid overlay in this node's place.
@@ -410,8 +443,9 @@ TEST_F(RenderTest, KillNineLeavesOldOrNewNeverHalf) {
     auto inventory = [&](int gen) {
         std::string text = "nodes:\n";
         for (int i = 1; i <= 4; ++i) {
-            text += "  - name: n" + std::to_string(i) + "\n    serial: 1a2b3c4" + std::to_string(i) +
-                    "\n    hostname: n" + std::to_string(i) + "-gen" + std::to_string(gen) +
+            text += "  - name: n" + std::to_string(i) + "\n    serial: 1a2b3c4" +
+                    std::to_string(i) + "\n    hostname: n" + std::to_string(i) + "-gen" +
+                    std::to_string(gen) +
                     "\n    files:\n      - {path: /srv/big.bin, source: files/big.bin}\n";
         }
         return text;
@@ -441,7 +475,8 @@ TEST_F(RenderTest, KillNineLeavesOldOrNewNeverHalf) {
             ::execv(argv[0], argv.data());
             ::_exit(127);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 2500)(rng)));
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 2500)(rng)));
         ::kill(pid, SIGKILL);
         int status = 0;
         ::waitpid(pid, &status, 0);

@@ -67,7 +67,9 @@ TEST(Secrets, FingerprintsAsSshKeygenPrintsThem) {
     TempDir tmp;
     for (const char* type : {"ed25519", "rsa", "ecdsa"}) {
         const fs::path key = tmp / type;
-        ASSERT_EQ(pib::test::run({"ssh-keygen", "-q", "-t", type, "-N", "", "-C", "c o m", "-f", key.string()}), 0);
+        ASSERT_EQ(pib::test::run({"ssh-keygen", "-q", "-t", type, "-N", "", "-C", "c o m", "-f",
+                                  key.string()}),
+                  0);
         std::string out;
         ASSERT_EQ(pib::test::run({"ssh-keygen", "-l", "-f", key.string() + ".pub"}, &out), 0);
         std::istringstream f(out);

@@ -19,6 +19,7 @@
 #include "client/release_fetch.hpp"
 #include "client/tcp_connector.hpp"
 #include "client/verify.hpp"
+#include "dhcp/describe.hpp"
 #include "dhcp/packet.hpp"
 
 namespace pib::client {
@@ -38,6 +39,11 @@ struct Context {
     BootTimeline timeline;
     std::optional<FetchedRelease> fetched;
     PublicKey key;
+
+    /// A line only with pib.debug.
+    void debug(const std::string& line) const {
+        if (params.debug) con.say("debug: " + line);
+    }
 };
 
 // No shell in the initramfs: say why, then wait forever (PID 1 must not exit).
@@ -47,7 +53,7 @@ struct Context {
     for (;;) ::pause();
 }
 
-void say_or_halt(Context& c, const Status& s, const std::string& what) {
+void halt_on_error(Context& c, const Status& s, const std::string& what) {
     if (!s) halt(c, what + ": " + s.error().message);
 }
 
@@ -61,7 +67,7 @@ std::string read_file(const char* path) {
 void stage_mount_early(Context& c) {
     auto s = mount_early();
     c.con = Console::open_console();
-    say_or_halt(c, s, "mounting /proc /sys /dev /run");
+    halt_on_error(c, s, "mounting /proc /sys /dev /run");
     utsname u{};
     ::uname(&u);
     c.kernel_release = u.release;
@@ -73,6 +79,7 @@ void stage_parse_cmdline(Context& c) {
     auto p = parse_cmdline(line);
     if (!p) halt(c, "bad kernel command line: " + p.error().message);
     c.params = *p;
+    c.debug("command line: " + line);
     c.con.say("release=" + c.params.release + " node=" + (c.params.node.empty() ? "-" : c.params.node) +
               " server=" + c.params.server + " arch=" + c.arch + " kernel=" + c.kernel_release);
 }
@@ -87,6 +94,7 @@ void stage_load_modules(Context& c) {
         else c.con.say(rel.error().message);
     }
     for (auto& m : read_module_list(kModuleList)) list.push_back(std::move(m));
+    for (const auto& m : list) c.debug("module " + tree + "/" + m);
     c.con.say("loading " + std::to_string(list.size()) + " kernel modules");
     int failed = load_modules(tree, list, [&](const std::string& l) { c.con.say(l); });
     if (failed > 0) c.con.say(std::to_string(failed) + " modules failed to load; going on");
@@ -100,14 +108,15 @@ void stage_network(Context& c) {
     auto iface = choose_interface(wanted, 30000, [&](const std::string& l) { c.con.say(l); });
     if (!iface) halt(c, iface.error().message);
     c.iface = *iface;
-    say_or_halt(c, bring_up(c.iface, 5000), "bringing up " + c.iface);
+    halt_on_error(c, bring_up(c.iface, 5000), "bringing up " + c.iface);
     if (c.params.ip) {
         const StaticIp& ip = *c.params.ip;
         c.con.say("static address " + dhcp::to_string(ip.address) + " on " + c.iface + " (ip= on the command line)");
-        say_or_halt(c, configure_ipv4(c.iface, ip.address, ip.netmask, ip.gateway), "configuring " + c.iface);
+        halt_on_error(c, configure_ipv4(c.iface, ip.address, ip.netmask, ip.gateway), "configuring " + c.iface);
     } else {
         auto mac = hardware_address(c.iface);
         if (!mac) halt(c, mac.error().message);
+        c.debug("interface " + c.iface + " mac " + dhcp::colon_hex(*mac));
         auto transport = open_packet_transport(c.iface);
         if (!transport) halt(c, transport.error().message);
         std::uint32_t xid = 0;
@@ -117,7 +126,7 @@ void stage_network(Context& c) {
         DhcpClientMachine machine(*mac, xid);
         auto lease = run_dhcp(**transport, machine, [&](const std::string& l) { c.con.say(l); });
         if (!lease) halt(c, lease.error().message);
-        say_or_halt(c, configure_ipv4(c.iface, lease->address, lease->netmask, lease->router),
+        halt_on_error(c, configure_ipv4(c.iface, lease->address, lease->netmask, lease->router),
                     "configuring " + c.iface);
     }
     c.timeline.add("dhcp", monotonic_ms() - t0);
@@ -149,10 +158,12 @@ void stage_mount_root(Context& c) {
     std::optional<std::filesystem::path> overlay;
     if (c.fetched->overlay) overlay = c.fetched->overlay_image;
     c.con.say("mounting the verified root" + std::string(overlay ? " and node overlay" : "") + " at /sysroot");
-    say_or_halt(c, mount_root(l, c.fetched->root, overlay), "mounting the root");
-    say_or_halt(c, move_api_mounts(l.sysroot), "moving /run /dev /proc /sys");
+    halt_on_error(c, mount_root(l, c.fetched->root, overlay), "mounting the root");
+    halt_on_error(c, move_api_mounts(l.sysroot), "moving /run /dev /proc /sys");
     c.timeline.add("mount", monotonic_ms() - t0);
-    std::ofstream(l.sysroot / "run/pib/boot.json") << boot_json(c.params.node, c.params.release, c.timeline);
+    std::ofstream out(l.sysroot / "run/pib/boot.json");
+    out << boot_json(c.params.node, c.params.release, c.timeline);
+    if (!out.flush()) c.con.say("could not write /run/pib/boot.json; going on");
 }
 
 void stage_report(Context& c) {

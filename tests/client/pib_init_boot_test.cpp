@@ -83,7 +83,7 @@ class PibInitBoot : public ::testing::Test {
     // Boots pib-init as PID 1 in the sandbox; SIGKILLed after `seconds`.
     Ran boot(int seconds) {
         write_text(tmp_ / "cmdline", "pib.server=" + http_->url("10.217.0.1") + " pib.release=" + kRelease +
-                                         " pib.node=pc-01\n");
+                                         " pib.node=pc-01 pib.debug\n");
         const std::string script =
             "set -e; R=\"$0\"; mkdir -p \"$R\"; mount -t tmpfs -o mode=0755 initramfs \"$R\"; "
             "mkdir -p \"$R/etc/pib-init\"; cp \"$1\" \"$R/init\"; cp \"$2\" \"$R/etc/pib-init/release.pub\"; "
@@ -116,7 +116,8 @@ TEST_F(PibInitBoot, BootsIntoTheVerifiedRoot) {
                              "pib-init: manifest verified: pi4-k3s 2026.11.1 arch=amd64",
                              "pib-init: verified root.squashfs", "pib-init: verified overlay.squashfs",
                              "pib-init: mounting the verified root and node overlay at /sysroot\n",
-                             "pib-init: boot reported to ", "pib-init: switching root to /sbin/init\n"})
+                             "pib-init: boot reported to ", "pib-init: switching root to /sbin/init\n",
+                             "pib-init: debug: interface eth0 mac "})
         EXPECT_NE(r.err.find(line), std::string::npos) << line << " in\n" << r.err;
     const std::string reports = read_text(store_ / "reports.log");
     EXPECT_NE(reports.find("/api/v1/nodes/pc-01/report {\"healthy\":true,\"kind\":\"boot\",\"phases\":{\"dhcp\":"),

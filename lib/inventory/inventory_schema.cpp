@@ -216,15 +216,15 @@ const TableKey<YamlReader, NodeFile> kFileKeys[] = {
     {{.name = "owner",
       .type = "string",
       .default_note = "`root`",
-      .doc = "User name or numeric uid, resolved on the node.",
-      .example = "app"},
+      .doc = "Numeric uid, or `root` (overlays do not depend on a release, so other names are refused when rendering).",
+      .example = "\"1000\""},
      [](YamlReader& r, const YamlValue& v, NodeFile& o) {
          set(o.owner, r.string(v, check_owner));
      }},
     {{.name = "group",
       .type = "string",
       .default_note = "`root`",
-      .doc = "Group name or numeric gid, resolved on the node.",
+      .doc = "Numeric gid, or `root`.",
       .example = "\"1000\""},
      [](YamlReader& r, const YamlValue& v, NodeFile& o) {
          set(o.group, r.string(v, check_owner));

@@ -155,8 +155,10 @@ int fetch_mode(const std::vector<std::string>& args) {
                                                          : "cannot fetch the release: " + got.error().message);
         return 1;
     }
-    if (o.count("--report") && !plan.node.empty()) {
-        auto url = parse_url(plan.server + "/api/v1/nodes/" + plan.node + "/report");
+    // --report posts as --node; --report-as NAME posts as NAME (a release-only fetch).
+    const std::string reporter = o.count("--report-as") ? o["--report-as"] : o.count("--report") ? plan.node : "";
+    if (!reporter.empty()) {
+        auto url = parse_url(plan.server + "/api/v1/nodes/" + reporter + "/report");
         if (url) (void)post(net, *url, "application/json", report_json(plan.release, timeline), 2, 200, env);
     }
     std::cout << boot_json(plan.node, plan.release, timeline);
@@ -191,7 +193,7 @@ int run_test_mode(const std::vector<std::string>& args) {
                  "       pib-init --test-dhcp IFACE [--tries N] [--configure]\n"
                  "       pib-init --verify-release DIR --pubkey PEM [--arch ARCH]\n"
                  "       pib-init --fetch --server URL --release ID [--node NAME] --pubkey PEM --dir DIR\n"
-                 "                [--arch ARCH] [--tries N] [--backoff-ms MS] [--report]\n"
+                 "                [--arch ARCH] [--tries N] [--backoff-ms MS] [--report | --report-as NODE]\n"
                  "       pib-init --test-mount ROOT.squashfs [--overlay OVERLAY.squashfs] --base DIR\n";
     return 2;
 }

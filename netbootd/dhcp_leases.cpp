@@ -76,7 +76,8 @@ class EntryReader {
     bool check_keys(std::initializer_list<const char*> allowed) {
         if (!j_.is_object()) return error("", "expected an object");
         bool ok = true;
-        for (const auto& [k, v] : j_.items()) {
+        for (const auto& item : j_.items()) {
+            const std::string& k = item.key();  // a named variable: clang 14 cannot capture bindings
             if (std::find_if(allowed.begin(), allowed.end(),
                              [&](const char* a) { return k == a; }) == allowed.end())
                 ok = error(k, "unknown key");

@@ -71,6 +71,19 @@ class FlakyHttp {
     std::string port_;
 };
 
+/// Waits up to 5 s until `process` listens on `port` (udp or tcp) in namespace `ns`.
+inline bool wait_for_listener(const std::string& ns, const std::string& proto, int port, const std::string& process) {
+    for (int i = 0; i < 100; ++i) {
+        std::string out;
+        pib::test::run({"ip", "netns", "exec", ns, "ss", proto == "udp" ? "-Hulnp" : "-Htlnp", "sport", "=",
+                        ":" + std::to_string(port)},
+                       &out);
+        if (out.find(process) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
 struct Ran {
     int rc = -1;
     std::string out;

@@ -67,12 +67,7 @@ class PibInitBoot : public ::testing::Test {
         http_ = std::make_unique<FlakyHttp>(store_.path(), std::vector<std::string>{"--bind", "10.217.0.1"},
                                             std::vector<std::string>{"ip", "netns", "exec", ns_.name("s")});
         ASSERT_TRUE(http_->ok());
-        for (int i = 0; i < 100; ++i) {
-            std::string out;
-            run({"ip", "netns", "exec", ns_.name("s"), "ss", "-Hulnp", "sport", "=", ":67"}, &out);
-            if (out.find("dnsmasq") != std::string::npos) break;
-            std::this_thread::sleep_for(50ms);
-        }
+        ASSERT_TRUE(wait_for_listener(ns_.name("s"), "udp", 67, "dnsmasq")) << read_text(tmp_ / "dnsmasq.log");
     }
 
     static void squash(const fs::path& dir, const fs::path& out) {

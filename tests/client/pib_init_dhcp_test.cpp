@@ -26,14 +26,7 @@ TEST(PibInitDhcp, LeaseFromDnsmasqConfiguresAddressAndRoute) {
                         "--dhcp-option=option:router,10.215.0.254", "--dhcp-leasefile=" + (tmp / "leases").string(),
                         "--conf-file=/dev/null", "--user=root", "--no-ping", "--log-dhcp"},
                        tmp / "dnsmasq.log");
-    bool listening = false;
-    for (int i = 0; i < 100 && !listening; ++i) {
-        std::string out;
-        pib::test::run({"ip", "netns", "exec", ns.name("s"), "ss", "-Hulnp", "sport", "=", ":67"}, &out);
-        listening = out.find("dnsmasq") != std::string::npos;
-        if (!listening) std::this_thread::sleep_for(50ms);
-    }
-    ASSERT_TRUE(listening) << pib::test::read_text(tmp / "dnsmasq.log");
+    ASSERT_TRUE(wait_for_listener(ns.name("s"), "udp", 67, "dnsmasq")) << pib::test::read_text(tmp / "dnsmasq.log");
 
     Ran r = run_split({"ip", "netns", "exec", ns.name("c"), pib_init().string(), "--test-dhcp", "eth0", "--tries",
                        "8", "--configure"},

@@ -47,14 +47,7 @@ TEST(PibInitNetbootd, LeaseReleaseAndReport) {
     Background server({"ip", "netns", "exec", ns.name("s"), "timeout", "120", netbootd.string(), "--config",
                        (tmp / "netbootd.yaml").string(), "--keep-privileges"},
                       tmp / "netbootd.log");
-    bool listening = false;
-    for (int i = 0; i < 100 && !listening; ++i) {
-        std::string out;
-        run({"ip", "netns", "exec", ns.name("s"), "ss", "-Htlnp", "sport", "=", ":8080"}, &out);
-        listening = out.find("netbootd") != std::string::npos;
-        if (!listening) std::this_thread::sleep_for(50ms);
-    }
-    ASSERT_TRUE(listening) << read_text(tmp / "netbootd.log");
+    ASSERT_TRUE(wait_for_listener(ns.name("s"), "tcp", 8080, "netbootd")) << read_text(tmp / "netbootd.log");
 
     Ran dhcp = run_split({"ip", "netns", "exec", ns.name("c"), pib_init().string(), "--test-dhcp", "eth0", "--tries",
                           "6", "--configure"},

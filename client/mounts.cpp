@@ -77,8 +77,10 @@ Status mount_early() {
         {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"},
     };
     for (const auto& m : kMounts) {
-        auto s = do_mount(m.src, m.dir, m.type, m.flags, m.data);
-        if (!s && errno != EBUSY) return s;
+        PIB_TRY(make_dir(m.dir));
+        // EBUSY: already mounted there (a sandbox, or a kernel that mounted devtmpfs).
+        if (::mount(m.src, m.dir, m.type, m.flags, m.data) != 0 && errno != EBUSY)
+            return sys_error(std::string("mount ") + m.type + " on " + m.dir);
     }
     return {};
 }

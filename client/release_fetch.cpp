@@ -47,6 +47,17 @@ Status get_verified_file(Connector& net, const std::string& url_text, const std:
     return {};
 }
 
+// The root is held in RAM (tmpfs): say so plainly before downloading rather
+// than failing with ENOSPC half-way.
+Status check_space(const std::filesystem::path& dir, std::uint64_t need) {
+    std::error_code ec;
+    auto info = std::filesystem::space(dir, ec);
+    if (ec || info.available >= need) return {};
+    constexpr std::uint64_t MiB = 1024 * 1024;
+    return fail(Errc::io, "root.squashfs needs " + std::to_string(need / MiB + 1) + " MiB in " + dir.string() +
+                              " (RAM), only " + std::to_string(info.available / MiB) + " MiB free");
+}
+
 }  // namespace
 
 Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, const PublicKey& key,
@@ -61,6 +72,7 @@ Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, cons
     if (!sig) return sig.error();
     auto m = verify_manifest(*manifest, *sig, key, plan.arch);
     if (!m) return m.error();
+    PIB_TRY(check_release_id(*m, *manifest, plan.release));
     out.manifest = *m;
     env.say("manifest verified: " + m->name + " " + m->version + " arch=" + m->arch + " key=" + key.fingerprint());
     auto root_art = find_artifact(m->artifacts, "root.squashfs");
@@ -69,6 +81,7 @@ Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, cons
     timeline.add("manifest", t1 - t0);
 
     out.root = plan.dir / "root.squashfs";
+    PIB_TRY(check_space(plan.dir, root_art->size));
     PIB_TRY(get_verified_file(net, base + "root.squashfs", out.root, *root_art, retry, env));
     std::int64_t t2 = now_ms();
     timeline.add("root_fetch", t2 - t1);

@@ -23,6 +23,12 @@ Result<Manifest> verify_manifest(std::string_view manifest_bytes, std::string_vi
     return m;
 }
 
+Status check_release_id(const Manifest& m, std::string_view manifest_bytes, std::string_view asked) {
+    const std::string id = release_id(m, manifest_bytes);
+    if (id == asked) return {};
+    return fail(Errc::verification, "manifest.json is release " + id + ", not " + std::string(asked));
+}
+
 Result<Artifact> find_artifact(const std::vector<Artifact>& artifacts, std::string_view path) {
     for (const auto& a : artifacts)
         if (a.path == path) return a;

@@ -23,6 +23,13 @@ std::string debian_arch(std::string_view machine);
 Result<Manifest> verify_manifest(std::string_view manifest_bytes, std::string_view signature,
                                  const PublicKey& key, std::string_view arch);
 
+/// Release ids are content-derived (release_id: name-version-<sha256 prefix
+/// of the manifest bytes>), so the id on the command line names exactly one
+/// manifest: a server cannot hand out another validly signed release (an
+/// older one, say) under it. Errc::verification when `asked` is not the id
+/// of these bytes.
+Status check_release_id(const Manifest& m, std::string_view manifest_bytes, std::string_view asked);
+
 /// The artifact named `path`; Errc::not_found when the manifest lacks it.
 Result<Artifact> find_artifact(const std::vector<Artifact>& artifacts, std::string_view path);
 

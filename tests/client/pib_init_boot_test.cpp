@@ -19,7 +19,6 @@ using pib::test::read_text;
 using pib::test::run;
 using pib::test::write_text;
 
-const std::string kRelease = "demo-1.0-0123456789ab";
 
 class PibInitBoot : public ::testing::Test {
   protected:
@@ -35,12 +34,14 @@ class PibInitBoot : public ::testing::Test {
         write_text(tmp_ / "root/etc/os-release", "ID=pibtest\n");
         write_text(tmp_ / "root/etc/hostname", "localhost\n");
         for (const char* d : {"run", "proc", "sys", "dev"}) fs::create_directories(tmp_ / "root" / d);
-        const fs::path rel = store_ / ("releases/" + kRelease);
+        const fs::path rel = store_ / "releases/building";
         squash(tmp_ / "root", rel / "root.squashfs");
         Manifest m = pib::test::sample_manifest();
         m.arch = "amd64";
         m.artifacts = *hash_artifacts(rel);
         ASSERT_TRUE(write_signed_manifest(rel, m, pib::test::test_key()).ok());
+        kRelease = release_id(m, read_text(rel / "manifest.json"));
+        fs::rename(rel, store_ / ("releases/" + kRelease));
         // The node overlay.
         write_text(tmp_ / "node/etc/hostname", "pc-01\n");
         const fs::path ov = store_ / "overlays/pc-01";
@@ -92,6 +93,7 @@ class PibInitBoot : public ::testing::Test {
 
     pib::test::TempDir tmp_;
     pib::test::TempDir store_;
+    std::string kRelease;  ///< content-derived
     netbootd::test::NetnsGuard ns_{"pibboot"};
     std::unique_ptr<Background> dnsmasq_;
     std::unique_ptr<FlakyHttp> http_;

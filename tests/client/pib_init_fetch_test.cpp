@@ -19,7 +19,6 @@ using pib::test::TempDir;
 using pib::test::test_key;
 using pib::test::write_text;
 
-const std::string kRelease = "pi4-k3s-2026.11.1-0123456789ab";
 
 std::string overlay_json(const std::string& node, const std::string& image) {
     return "{\n  \"artifacts\": [\n    {\n      \"path\": \"overlay.squashfs\",\n      \"sha256\": \"" +
@@ -32,7 +31,9 @@ class PibInitFetch : public ::testing::Test {
   protected:
     void SetUp() override {
         ASSERT_TRUE(fs::exists(pib_init())) << pib_init();
-        manifest_ = make_release(store_ / ("releases/" + kRelease), test_key());
+        manifest_ = make_release(store_ / "releases/building", test_key());
+        kRelease = release_id(manifest_, read_text(store_ / "releases/building/manifest.json"));
+        fs::rename(store_ / "releases/building", store_ / ("releases/" + kRelease));
         const std::string image = random_bytes(20000, 9);
         write_text(store_ / "overlays/pc-01/overlay.squashfs", image);
         const std::string doc = overlay_json("pc-01", image);
@@ -66,6 +67,7 @@ class PibInitFetch : public ::testing::Test {
     TempDir tmp_;
     TempDir store_;
     Manifest manifest_;
+    std::string kRelease;  ///< content-derived, as pibuild names it
 };
 
 TEST_F(PibInitFetch, FetchesVerifiesAndReports) {
@@ -147,6 +149,23 @@ TEST_F(PibInitFetch, OverlayOfAnotherNodeIsRefused) {
               std::string::npos)
         << r.err;
     EXPECT_FALSE(fs::exists(tmp_ / "got/overlay.squashfs"));
+}
+
+TEST_F(PibInitFetch, AnotherSignedReleaseUnderTheAskedIdIsRefused) {
+    // A validly signed release served under another release's id (a downgrade).
+    const std::string other = "pi4-k3s-2026.10.0-aaaaaaaaaaaa";
+    fs::rename(store_ / ("releases/" + kRelease), store_ / ("releases/" + other));
+    FlakyHttp http(store_.path(), {});
+    ASSERT_TRUE(http.ok());
+    Ran r = run_split({pib_init().string(), "--fetch", "--server", http.url(), "--release", other, "--pubkey",
+                       (tmp_ / "release.pub").string(), "--dir", (tmp_ / "got").string(), "--arch", "arm64"},
+                      tmp_.path());
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_NE(r.err.find("pib-init: VERIFICATION FAILED: manifest.json is release " + kRelease + ", not " + other +
+                         "; refusing to boot"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(tmp_ / "got/root.squashfs"));
 }
 
 TEST_F(PibInitFetch, MissingReleaseIsNotRetried) {

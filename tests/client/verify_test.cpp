@@ -46,6 +46,17 @@ TEST(Verify, WrongKeyFlippedManifestByteAndWrongArchAreRefused) {
     EXPECT_FALSE(verify_manifest(bytes, "", test_key().public_key(), "arm64").ok());
 }
 
+TEST(Verify, ReleaseIdBindsTheManifestBytes) {
+    const Manifest m = sample_manifest();
+    const std::string bytes = m.to_json();
+    const std::string id = release_id(m, bytes);
+    EXPECT_TRUE(check_release_id(m, bytes, id).ok());
+    auto other = check_release_id(m, bytes, "pi4-k3s-2026.11.1-000000000000");
+    ASSERT_FALSE(other.ok());
+    EXPECT_EQ(other.error().code, Errc::verification);
+    EXPECT_EQ(other.error().message, "manifest.json is release " + id + ", not pi4-k3s-2026.11.1-000000000000");
+}
+
 TEST(Verify, ArtifactMismatchMessage) {
     Artifact want{"root.squashfs", std::string(64, 'a'), 100};
     EXPECT_TRUE(check_artifact(want, std::string(64, 'a'), 100).ok());

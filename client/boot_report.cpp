@@ -16,12 +16,14 @@ nlohmann::json phases_json(const BootTimeline& t) {
 std::string boot_json(const std::string& node, const std::string& release, const BootTimeline& t) {
     std::int64_t total = 0;
     for (const auto& ph : t.phases) total += ph.second;
-    nlohmann::json j = {{"node", node}, {"release", release}, {"phases", phases_json(t)}, {"total_ms", total}};
+    nlohmann::json j = {
+        {"node", node}, {"release", release}, {"phases", phases_json(t)}, {"total_ms", total}};
     return j.dump(2) + "\n";
 }
 
 std::string report_json(const std::string& release, const BootTimeline& t) {
-    nlohmann::json j = {{"release", release}, {"kind", "boot"}, {"healthy", true}, {"phases", phases_json(t)}};
+    nlohmann::json j = {
+        {"release", release}, {"kind", "boot"}, {"healthy", true}, {"phases", phases_json(t)}};
     return j.dump();
 }
 

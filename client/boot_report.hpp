@@ -16,7 +16,8 @@ struct BootTimeline {
     void add(std::string name, std::int64_t ms) { phases.emplace_back(std::move(name), ms); }
 };
 
-/// /run/pib/boot.json: {"node", "release", "phases": {...}, "total_ms"}; canonical (sorted keys, 2-space indent, newline).
+/// /run/pib/boot.json: {"node", "release", "phases": {...}, "total_ms"}; canonical (sorted keys,
+/// 2-space indent, newline).
 std::string boot_json(const std::string& node, const std::string& release, const BootTimeline& t);
 
 /// The report body: {"release": ID, "kind": "boot", "healthy": true, "phases": {...}}.

@@ -22,11 +22,13 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 // signed anyway), numeric IPv4 host (a static init has no resolver).
 std::string server_problem(std::string_view url) {
     constexpr std::string_view scheme = "http://";
-    if (url.substr(0, scheme.size()) != scheme) return "must start with http:// (https is not supported)";
+    if (url.substr(0, scheme.size()) != scheme)
+        return "must start with http:// (https is not supported)";
     std::string_view rest = url.substr(scheme.size());
     std::string_view hostport = rest.substr(0, rest.find('/'));
     std::string_view host = hostport.substr(0, hostport.find(':'));
-    if (!parse_ipv4(host)) return "host must be a numeric IPv4 address (pib-init has no DNS resolver)";
+    if (!parse_ipv4(host))
+        return "host must be a numeric IPv4 address (pib-init has no DNS resolver)";
     if (hostport.size() > host.size()) {
         std::string_view port = hostport.substr(host.size() + 1);
         unsigned v = 0;
@@ -109,19 +111,23 @@ Result<std::optional<StaticIp>> parse_ip_param(std::string_view value) {
     }
     StaticIp ip;
     auto addr = parse_ipv4(f[0]);
-    if (!addr) return fail(Errc::invalid, "ip: client address \"" + std::string(f[0]) + "\" is not IPv4");
+    if (!addr)
+        return fail(Errc::invalid, "ip: client address \"" + std::string(f[0]) + "\" is not IPv4");
     ip.address = *addr;
     if (f.size() > 2 && !f[2].empty()) {
         auto gw = parse_ipv4(f[2]);
-        if (!gw) return fail(Errc::invalid, "ip: gateway \"" + std::string(f[2]) + "\" is not IPv4");
+        if (!gw)
+            return fail(Errc::invalid, "ip: gateway \"" + std::string(f[2]) + "\" is not IPv4");
         ip.gateway = *gw;
     }
     if (f.size() > 3 && !f[3].empty()) {
         auto nm = parse_ipv4(f[3]);
-        if (!nm) return fail(Errc::invalid, "ip: netmask \"" + std::string(f[3]) + "\" is not IPv4");
+        if (!nm)
+            return fail(Errc::invalid, "ip: netmask \"" + std::string(f[3]) + "\" is not IPv4");
         ip.netmask = *nm;
     } else {
-        ip.netmask = {255, 255, 255, 0};  // nfsroot.rst: derived from the class; /24 is what we meet
+        ip.netmask = {255, 255, 255,
+                      0};  // nfsroot.rst: derived from the class; /24 is what we meet
     }
     if (f.size() > 4) ip.hostname = std::string(f[4]);
     if (f.size() > 5) ip.device = std::string(f[5]);
@@ -137,36 +143,48 @@ Result<BootParams> parse_cmdline(std::string_view line) {
         if (word == "--") break;
         std::size_t eq = word.find('=');
         std::string_view key = std::string_view(word).substr(0, eq);
-        std::string_view val = eq == std::string::npos ? std::string_view() : std::string_view(word).substr(eq + 1);
+        std::string_view val =
+            eq == std::string::npos ? std::string_view() : std::string_view(word).substr(eq + 1);
         if (key == "pib.server") {
             std::string url(val);
             while (url.size() > 7 && url.back() == '/') url.pop_back();
-            if (auto why = server_problem(url); !why.empty()) problems.push_back("pib.server: " + why);
+            if (auto why = server_problem(url); !why.empty())
+                problems.push_back("pib.server: " + why);
             p.server = url;
             have_server = true;
         } else if (key == "pib.release") {
-            if (!is_path_word(val)) problems.push_back("pib.release: \"" + std::string(val) + "\" is not a release id");
+            if (!is_path_word(val))
+                problems.push_back("pib.release: \"" + std::string(val) + "\" is not a release id");
             p.release = std::string(val);
             have_release = true;
         } else if (key == "pib.node") {
-            if (!is_path_word(val)) problems.push_back("pib.node: \"" + std::string(val) + "\" is not a node name");
+            if (!is_path_word(val))
+                problems.push_back("pib.node: \"" + std::string(val) + "\" is not a node name");
             p.node = std::string(val);
         } else if (key == "pib.root") {
-            if (val == "http") p.root = RootSource::http;
-            else if (val == "nfs") p.root = RootSource::nfs;
-            else problems.push_back("pib.root: must be http or nfs, not \"" + std::string(val) + "\"");
+            if (val == "http")
+                p.root = RootSource::http;
+            else if (val == "nfs")
+                p.root = RootSource::nfs;
+            else
+                problems.push_back("pib.root: must be http or nfs, not \"" + std::string(val) +
+                                   "\"");
         } else if (key == "pib.nfs") {
             std::size_t colon = val.find(':');
-            if (colon == std::string_view::npos || colon == 0 || colon + 1 >= val.size() || val[colon + 1] != '/')
+            if (colon == std::string_view::npos || colon == 0 || colon + 1 >= val.size() ||
+                val[colon + 1] != '/')
                 problems.push_back("pib.nfs: must be SERVER:/PATH");
             p.nfs = std::string(val);
         } else if (key == "ip") {
             auto ip = parse_ip_param(val);
-            if (!ip) problems.push_back(ip.error().message);
-            else p.ip = *ip;
+            if (!ip)
+                problems.push_back(ip.error().message);
+            else
+                p.ip = *ip;
         } else if (key == "pib.iface") {
             if (val.empty() || val.size() > 15 || val.find('/') != std::string_view::npos)
-                problems.push_back("pib.iface: \"" + std::string(val) + "\" is not an interface name");
+                problems.push_back("pib.iface: \"" + std::string(val) +
+                                   "\" is not an interface name");
             p.iface = std::string(val);
         } else if (key == "pib.modules") {
             p.modules.clear();
@@ -175,14 +193,17 @@ Result<BootParams> parse_cmdline(std::string_view line) {
         } else if (key == "pib.debug") {
             p.debug = val.empty() || val == "1" || val == "yes" || val == "true";
         } else if (key == "init") {
-            if (val.empty() || val.front() != '/') problems.push_back("init: must be an absolute path");
-            else p.init = std::string(val);
+            if (val.empty() || val.front() != '/')
+                problems.push_back("init: must be an absolute path");
+            else
+                p.init = std::string(val);
         }
         // Anything else belongs to the kernel or to the root's init.
     }
     if (!have_server) problems.push_back("pib.server: missing (pib.server=http://ADDRESS[:PORT])");
     if (!have_release) problems.push_back("pib.release: missing (pib.release=ID)");
-    if (p.root == RootSource::nfs && p.nfs.empty()) problems.push_back("pib.nfs: required with pib.root=nfs");
+    if (p.root == RootSource::nfs && p.nfs.empty())
+        problems.push_back("pib.nfs: required with pib.root=nfs");
     if (!problems.empty()) {
         std::string msg;
         for (const auto& s : problems) msg += (msg.empty() ? "" : "; ") + s;

@@ -8,11 +8,11 @@ namespace pib::client {
 
 namespace {
 
-constexpr std::uint8_t kOptSubnetMask = 1;     // RFC 2132 §3.3
-constexpr std::uint8_t kOptRouter = 3;         // §3.5
-constexpr std::uint8_t kOptHostname = 12;      // §3.14
-constexpr std::uint8_t kOptRequestedIp = 50;   // §9.1
-constexpr std::uint8_t kOptLeaseTime = 51;     // §9.2
+constexpr std::uint8_t kOptSubnetMask = 1;    // RFC 2132 §3.3
+constexpr std::uint8_t kOptRouter = 3;        // §3.5
+constexpr std::uint8_t kOptHostname = 12;     // §3.14
+constexpr std::uint8_t kOptRequestedIp = 50;  // §9.1
+constexpr std::uint8_t kOptLeaseTime = 51;    // §9.2
 
 bool is_zero(const dhcp::Ipv4& a) { return a == dhcp::Ipv4{}; }
 
@@ -25,7 +25,8 @@ std::optional<dhcp::Ipv4> ipv4_option(const dhcp::Options& o, std::uint8_t code)
 }  // namespace
 
 std::string describe(const Lease& l) {
-    std::string s = "address=" + dhcp::to_string(l.address) + " netmask=" + dhcp::to_string(l.netmask);
+    std::string s =
+        "address=" + dhcp::to_string(l.address) + " netmask=" + dhcp::to_string(l.netmask);
     if (!is_zero(l.router)) s += " router=" + dhcp::to_string(l.router);
     s += " server=" + dhcp::to_string(l.server_id) + " lease=" + std::to_string(l.lease_seconds);
     if (!l.hostname.empty()) s += " hostname=" + l.hostname;
@@ -58,8 +59,8 @@ dhcp::DhcpPacket DhcpClientMachine::base(dhcp::MessageType t) const {
     p.flags = dhcp::kBroadcastFlag;
     std::copy(mac_.begin(), mac_.end(), p.chaddr.begin());
     dhcp::set_message_type(p.options, t);
-    static constexpr std::uint8_t kWanted[] = {kOptSubnetMask, kOptRouter, 6, kOptHostname,
-                                               15, 28, kOptLeaseTime, dhcp::code::server_id};
+    static constexpr std::uint8_t kWanted[] = {
+        kOptSubnetMask, kOptRouter, 6, kOptHostname, 15, 28, kOptLeaseTime, dhcp::code::server_id};
     dhcp::set_parameter_request_list(p.options, kWanted);
     dhcp::set_max_message_size(p.options, 1500);
     return p;
@@ -87,7 +88,8 @@ DhcpClientMachine::Action DhcpClientMachine::send_request(std::int64_t now_ms) {
     auto p = base(dhcp::MessageType::request);
     p.secs = static_cast<std::uint16_t>(std::min<std::int64_t>((now_ms - start_ms_) / 1000, 65535));
     // RFC 2131 §4.3.2 SELECTING: server identifier and requested IP address set, ciaddr zero.
-    p.options.set(kOptRequestedIp, std::vector<std::uint8_t>(offer_.yiaddr.begin(), offer_.yiaddr.end()));
+    p.options.set(kOptRequestedIp,
+                  std::vector<std::uint8_t>(offer_.yiaddr.begin(), offer_.yiaddr.end()));
     if (auto sid = dhcp::server_id(offer_.options)) dhcp::set_server_id(p.options, *sid);
     ++sends_;
     ++request_sends_;
@@ -106,7 +108,7 @@ DhcpClientMachine::Action DhcpClientMachine::start(std::int64_t now_ms) {
 }
 
 DhcpClientMachine::Action DhcpClientMachine::on_packet(std::span<const std::uint8_t> bytes,
-                                                      std::int64_t now_ms) {
+                                                       std::int64_t now_ms) {
     Action keep{{}, deadline_ms_, ""};
     if (state_ != State::selecting && state_ != State::requesting) return keep;
     auto decoded = dhcp::decode(bytes);
@@ -155,7 +157,8 @@ DhcpClientMachine::Action DhcpClientMachine::on_timeout(std::int64_t now_ms) {
         state_ = State::failed;
         return {{}, 0, "dhcp: no lease after " + std::to_string(sends_) + " transmissions"};
     }
-    if (state_ == State::requesting && request_sends_ < backoff_.request_tries) return send_request(now_ms);
+    if (state_ == State::requesting && request_sends_ < backoff_.request_tries)
+        return send_request(now_ms);
     if (state_ == State::requesting) {
         // RFC 2131 §4.4.1: no ACK after retransmissions, back to INIT.
         wait_ms_ = 0;
@@ -175,8 +178,10 @@ Result<Lease> run_dhcp(DhcpTransport& transport, DhcpClientMachine& machine,
         if (!act.send.empty()) PIB_TRY(transport.send(act.send));
         auto got = transport.receive(act.deadline_ms);
         if (!got) return got.error();
-        if (got->has_value()) act = machine.on_packet(**got, transport.now_ms());
-        else act = machine.on_timeout(transport.now_ms());
+        if (got->has_value())
+            act = machine.on_packet(**got, transport.now_ms());
+        else
+            act = machine.on_timeout(transport.now_ms());
     }
 }
 

@@ -24,9 +24,9 @@ using Mac = std::array<std::uint8_t, 6>;
 /// What the ACK gave us.
 struct Lease {
     dhcp::Ipv4 address{};
-    dhcp::Ipv4 netmask{};    ///< option 1; 255.255.255.0 when absent
-    dhcp::Ipv4 router{};     ///< option 3 (first); all zero when absent
-    dhcp::Ipv4 server_id{};  ///< option 54
+    dhcp::Ipv4 netmask{};             ///< option 1; 255.255.255.0 when absent
+    dhcp::Ipv4 router{};              ///< option 3 (first); all zero when absent
+    dhcp::Ipv4 server_id{};           ///< option 54
     std::uint32_t lease_seconds = 0;  ///< option 51; 0 when absent
     std::string hostname;             ///< option 12
     bool operator==(const Lease&) const = default;

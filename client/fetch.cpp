@@ -42,7 +42,8 @@ Result<int> exchange(Connector& net, const Url& url, std::string_view request, B
     for (;;) {
         auto n = (*conn)->read(buf.data(), buf.size());
         if (!n) return n.error();
-        Result<bool> done = *n == 0 ? parser.end_of_stream() : parser.feed(std::string_view(buf.data(), *n), body);
+        Result<bool> done =
+            *n == 0 ? parser.end_of_stream() : parser.feed(std::string_view(buf.data(), *n), body);
         if (!done) return done.error();
         if (*done) break;
     }
@@ -56,7 +57,8 @@ Result<int> exchange(Connector& net, const Url& url, std::string_view request, B
     return parser.status();
 }
 
-Status fetch(Connector& net, const Url& url, BodySink& sink, const RetryPolicy& retry, const FetchEnv& env) {
+Status fetch(Connector& net, const Url& url, BodySink& sink, const RetryPolicy& retry,
+             const FetchEnv& env) {
     const std::string request = build_get(url);
     std::int64_t wait = retry.first_ms;
     for (int attempt = 1;; ++attempt) {
@@ -74,7 +76,8 @@ Status fetch(Connector& net, const Url& url, BodySink& sink, const RetryPolicy& 
             return fail(Errc::not_found, url.text() + ": HTTP " + std::to_string(*status));
         }
         if (retry.max_attempts > 0 && attempt >= retry.max_attempts)
-            return fail(Errc::io, url.text() + ": " + why + " (gave up after " + std::to_string(attempt) + " attempts)");
+            return fail(Errc::io, url.text() + ": " + why + " (gave up after " +
+                                      std::to_string(attempt) + " attempts)");
         env.say(url.text() + ": " + why + "; retrying in " + std::to_string(wait / 1000) + "." +
                 std::to_string(wait % 1000 / 100) + " s");
         env.sleep_ms(wait);
@@ -90,8 +93,8 @@ class DiscardSink : public BodySink {
 };
 }  // namespace
 
-Status post(Connector& net, const Url& url, std::string_view content_type, std::string_view body, int tries,
-            std::int64_t wait_ms, const FetchEnv& env) {
+Status post(Connector& net, const Url& url, std::string_view content_type, std::string_view body,
+            int tries, std::int64_t wait_ms, const FetchEnv& env) {
     const std::string request = build_post(url, content_type, body);
     std::string why;
     for (int attempt = 1; attempt <= tries; ++attempt) {

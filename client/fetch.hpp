@@ -71,12 +71,13 @@ struct FetchEnv {
 /// GETs `url` into `sink` (body of a 200 only). Says "waiting for <url>
 /// (attempt N)" before each attempt. Errc::not_found for a non-retryable
 /// status (message names it), the sink's error, or the last attempt's error.
-Status fetch(Connector& net, const Url& url, BodySink& sink, const RetryPolicy& retry, const FetchEnv& env);
+Status fetch(Connector& net, const Url& url, BodySink& sink, const RetryPolicy& retry,
+             const FetchEnv& env);
 
 /// POSTs `body`; success is any 2xx. At most `tries` attempts, `wait_ms`
 /// apart: a boot report must never hold the boot up for long.
-Status post(Connector& net, const Url& url, std::string_view content_type, std::string_view body, int tries,
-            std::int64_t wait_ms, const FetchEnv& env);
+Status post(Connector& net, const Url& url, std::string_view content_type, std::string_view body,
+            int tries, std::int64_t wait_ms, const FetchEnv& env);
 
 /// One exchange: sends `request`, reads the response, returns its status;
 /// the body goes to `sink` only when the status is 200. `sink_failed` tells

@@ -16,13 +16,15 @@ constexpr std::size_t kMaxHeaderBytes = 32 * 1024;
 
 bool iequal(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -46,7 +48,8 @@ Result<Url> parse_url(std::string_view text) {
     std::size_t colon = hostport.find(':');
     u.host = std::string(hostport.substr(0, colon));
     if (!parse_ipv4(u.host))
-        return fail(Errc::invalid, "url " + std::string(text) + ": host must be a numeric IPv4 address");
+        return fail(Errc::invalid,
+                    "url " + std::string(text) + ": host must be a numeric IPv4 address");
     if (colon != std::string_view::npos) {
         std::string_view port = hostport.substr(colon + 1);
         unsigned v = 0;
@@ -56,7 +59,8 @@ Result<Url> parse_url(std::string_view text) {
         u.port = static_cast<std::uint16_t>(v);
     }
     for (char c : u.path)
-        if (c <= ' ' || c == 0x7f) return fail(Errc::invalid, "url: path contains a space or control character");
+        if (c <= ' ' || c == 0x7f)
+            return fail(Errc::invalid, "url: path contains a space or control character");
     return u;
 }
 
@@ -99,7 +103,8 @@ Status ResponseParser::on_line(std::string_view line) {
         std::size_t colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0) return corrupted("bad header line");
         std::string name(line.substr(0, colon));
-        if (name.find_first_of(" \t") != std::string::npos) return corrupted("space in header name");
+        if (name.find_first_of(" \t") != std::string::npos)
+            return corrupted("space in header name");
         headers_.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
         return {};
     }
@@ -107,7 +112,8 @@ Status ResponseParser::on_line(std::string_view line) {
         std::string_view hex = trim(line.substr(0, line.find(';')));  // chunk extensions ignored
         std::uint64_t n = 0;
         auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), n, 16);
-        if (hex.empty() || ec != std::errc() || p != hex.data() + hex.size()) return corrupted("bad chunk size");
+        if (hex.empty() || ec != std::errc() || p != hex.data() + hex.size())
+            return corrupted("bad chunk size");
         remaining_ = n;
         phase_ = n == 0 ? Phase::trailers : Phase::chunk_data;
         return {};
@@ -131,14 +137,16 @@ Status ResponseParser::start_body() {
         return {};
     }
     if (const auto* te = header("Transfer-Encoding")) {
-        if (!iequal(trim(*te), "chunked")) return fail(Errc::unsupported, "http: transfer coding " + *te);
+        if (!iequal(trim(*te), "chunked"))
+            return fail(Errc::unsupported, "http: transfer coding " + *te);
         phase_ = Phase::chunk_size;
         return {};
     }
     if (const auto* cl = header("Content-Length")) {
         std::uint64_t n = 0;
         auto [p, ec] = std::from_chars(cl->data(), cl->data() + cl->size(), n);
-        if (cl->empty() || ec != std::errc() || p != cl->data() + cl->size()) return corrupted("bad Content-Length");
+        if (cl->empty() || ec != std::errc() || p != cl->data() + cl->size())
+            return corrupted("bad Content-Length");
         remaining_ = n;
         phase_ = n == 0 ? Phase::done : Phase::body_length;
         return {};
@@ -149,15 +157,18 @@ Status ResponseParser::start_body() {
 
 Result<bool> ResponseParser::feed(std::string_view data, const BodyFn& body) {
     while (!data.empty() && phase_ != Phase::done) {
-        if (phase_ == Phase::body_close || phase_ == Phase::body_length || phase_ == Phase::chunk_data) {
+        if (phase_ == Phase::body_close || phase_ == Phase::body_length ||
+            phase_ == Phase::chunk_data) {
             std::size_t n = data.size();
-            if (phase_ != Phase::body_close) n = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
+            if (phase_ != Phase::body_close)
+                n = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
             PIB_TRY(body(data.substr(0, n)));
             body_bytes_ += n;
             data.remove_prefix(n);
             if (phase_ != Phase::body_close) {
                 remaining_ -= n;
-                if (remaining_ == 0) phase_ = phase_ == Phase::body_length ? Phase::done : Phase::chunk_crlf;
+                if (remaining_ == 0)
+                    phase_ = phase_ == Phase::body_length ? Phase::done : Phase::chunk_crlf;
             }
             continue;
         }
@@ -187,7 +198,8 @@ Result<bool> ResponseParser::end_of_stream() {
     if (phase_ == Phase::body_length)
         return fail(Errc::truncated, "http: connection closed " + std::to_string(remaining_) +
                                          " bytes before the end of the body");
-    if (phase_ <= Phase::headers) return fail(Errc::truncated, "http: connection closed before the headers ended");
+    if (phase_ <= Phase::headers)
+        return fail(Errc::truncated, "http: connection closed before the headers ended");
     return fail(Errc::truncated, "http: connection closed inside the chunked body");
 }
 

@@ -52,7 +52,17 @@ class ResponseParser {
     std::uint64_t body_bytes() const { return body_bytes_; }
 
   private:
-    enum class Phase { status_line, headers, body_length, body_close, chunk_size, chunk_data, chunk_crlf, trailers, done };
+    enum class Phase {
+        status_line,
+        headers,
+        body_length,
+        body_close,
+        chunk_size,
+        chunk_data,
+        chunk_crlf,
+        trailers,
+        done
+    };
     Status on_line(std::string_view line);
     Status start_body();
 

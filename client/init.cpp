@@ -49,7 +49,8 @@ struct Context {
 // No shell in the initramfs: say why, then wait forever (PID 1 must not exit).
 [[noreturn]] void halt(const Context& c, const std::string& why) {
     c.con.say(why);
-    c.con.say("rescue: boot stopped here; fix the cause on the server and power-cycle this machine");
+    c.con.say(
+        "rescue: boot stopped here; fix the cause on the server and power-cycle this machine");
     for (;;) ::pause();
 }
 
@@ -80,7 +81,8 @@ void stage_parse_cmdline(Context& c) {
     if (!p) halt(c, "bad kernel command line: " + p.error().message);
     c.params = *p;
     c.debug("command line: " + line);
-    c.con.say("release=" + c.params.release + " node=" + (c.params.node.empty() ? "-" : c.params.node) +
+    c.con.say("release=" + c.params.release +
+              " node=" + (c.params.node.empty() ? "-" : c.params.node) +
               " server=" + c.params.server + " arch=" + c.arch + " kernel=" + c.kernel_release);
 }
 
@@ -90,8 +92,10 @@ void stage_load_modules(Context& c) {
     std::vector<std::string> list;
     for (const auto& name : c.params.modules) {
         auto rel = find_module(tree, name);
-        if (rel) list.push_back(*rel);
-        else c.con.say(rel.error().message);
+        if (rel)
+            list.push_back(*rel);
+        else
+            c.con.say(rel.error().message);
     }
     for (auto& m : read_module_list(kModuleList)) list.push_back(std::move(m));
     for (const auto& m : list) c.debug("module " + tree + "/" + m);
@@ -111,8 +115,10 @@ void stage_network(Context& c) {
     halt_on_error(c, bring_up(c.iface, 5000), "bringing up " + c.iface);
     if (c.params.ip) {
         const StaticIp& ip = *c.params.ip;
-        c.con.say("static address " + dhcp::to_string(ip.address) + " on " + c.iface + " (ip= on the command line)");
-        halt_on_error(c, configure_ipv4(c.iface, ip.address, ip.netmask, ip.gateway), "configuring " + c.iface);
+        c.con.say("static address " + dhcp::to_string(ip.address) + " on " + c.iface +
+                  " (ip= on the command line)");
+        halt_on_error(c, configure_ipv4(c.iface, ip.address, ip.netmask, ip.gateway),
+                      "configuring " + c.iface);
     } else {
         auto mac = hardware_address(c.iface);
         if (!mac) halt(c, mac.error().message);
@@ -127,16 +133,19 @@ void stage_network(Context& c) {
         auto lease = run_dhcp(**transport, machine, [&](const std::string& l) { c.con.say(l); });
         if (!lease) halt(c, lease.error().message);
         halt_on_error(c, configure_ipv4(c.iface, lease->address, lease->netmask, lease->router),
-                    "configuring " + c.iface);
+                      "configuring " + c.iface);
     }
     c.timeline.add("dhcp", monotonic_ms() - t0);
 }
 
 void stage_fetch(Context& c) {
     if (c.params.root == RootSource::nfs)
-        halt(c, "pib.root=nfs (pib.nfs=" + c.params.nfs + ") is not supported yet; use pib.root=http");
+        halt(c,
+             "pib.root=nfs (pib.nfs=" + c.params.nfs + ") is not supported yet; use pib.root=http");
     auto key = PublicKey::load(kPublicKey);
-    if (!key) halt(c, "cannot read the release key " + std::string(kPublicKey) + ": " + key.error().message);
+    if (!key)
+        halt(c,
+             "cannot read the release key " + std::string(kPublicKey) + ": " + key.error().message);
     c.key = *key;
     const std::filesystem::path dir = "/run/pib";
     std::error_code ec;
@@ -144,7 +153,9 @@ void stage_fetch(Context& c) {
     TcpConnector net;
     FetchEnv env;
     env.say = [&](const std::string& l) { c.con.say(l); };
-    env.sleep_ms = [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+    env.sleep_ms = [](std::int64_t ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    };
     FetchPlan plan{c.params.server, c.params.release, c.params.node, c.arch, dir};
     auto got = fetch_release(net, plan, c.key, RetryPolicy{}, env, c.timeline, monotonic_ms);
     if (!got && got.error().code == Errc::verification) halt(c, refusal_line(got.error()));
@@ -157,7 +168,8 @@ void stage_mount_root(Context& c) {
     const RootLayout l = layout_under("/");
     std::optional<std::filesystem::path> overlay;
     if (c.fetched->overlay) overlay = c.fetched->overlay_image;
-    c.con.say("mounting the verified root" + std::string(overlay ? " and node overlay" : "") + " at /sysroot");
+    c.con.say("mounting the verified root" + std::string(overlay ? " and node overlay" : "") +
+              " at /sysroot");
     halt_on_error(c, mount_root(l, c.fetched->root, overlay), "mounting the root");
     halt_on_error(c, move_api_mounts(l.sysroot), "moving /run /dev /proc /sys");
     c.timeline.add("mount", monotonic_ms() - t0);
@@ -173,8 +185,11 @@ void stage_report(Context& c) {
     TcpConnector net(2000, 3000);
     FetchEnv env;
     env.say = [&](const std::string& l) { c.con.say(l); };
-    env.sleep_ms = [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
-    auto s = post(net, *url, "application/json", report_json(c.params.release, c.timeline), 2, 500, env);
+    env.sleep_ms = [](std::int64_t ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    };
+    auto s =
+        post(net, *url, "application/json", report_json(c.params.release, c.timeline), 2, 500, env);
     c.con.say(s ? "boot reported to " + url->text() : "boot report not delivered; going on");
 }
 

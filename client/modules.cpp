@@ -35,7 +35,8 @@ std::vector<std::string> read_module_list(const std::filesystem::path& list) {
     std::ifstream in(list);
     std::string line;
     while (std::getline(in, line)) {
-        while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t')) line.pop_back();
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t'))
+            line.pop_back();
         std::size_t start = line.find_first_not_of(" \t");
         if (start == std::string::npos || line[start] == '#') continue;
         out.push_back(line.substr(start));

@@ -18,7 +18,9 @@ namespace pib::client {
 
 namespace {
 
-Error sys_error(const std::string& what) { return fail(Errc::io, what + ": " + std::strerror(errno)); }
+Error sys_error(const std::string& what) {
+    return fail(Errc::io, what + ": " + std::strerror(errno));
+}
 
 Status make_dir(const std::filesystem::path& p) {
     std::error_code ec;
@@ -27,8 +29,8 @@ Status make_dir(const std::filesystem::path& p) {
     return {};
 }
 
-Status do_mount(const char* src, const std::filesystem::path& target, const char* type, unsigned long flags,
-                const std::string& data) {
+Status do_mount(const char* src, const std::filesystem::path& target, const char* type,
+                unsigned long flags, const std::string& data) {
     PIB_TRY(make_dir(target));
     if (::mount(src, target.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) != 0)
         return sys_error(std::string("mount ") + type + " " + src + " on " + target.string());
@@ -45,8 +47,9 @@ void remove_tree(int fd, dev_t dev) {
     }
     while (dirent* e = ::readdir(dir)) {
         if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-        struct stat st{};
-        if (::fstatat(::dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev) continue;
+        struct stat st {};
+        if (::fstatat(::dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev)
+            continue;
         if (S_ISDIR(st.st_mode)) {
             int child = ::openat(::dirfd(dir), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (child >= 0) remove_tree(child, dev);
@@ -111,7 +114,8 @@ Result<LoopDevice> attach_loop(const std::filesystem::path& file) {
         loop_config cfg{};
         cfg.fd = static_cast<__u32>(backing);
         cfg.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
-        std::strncpy(reinterpret_cast<char*>(cfg.info.lo_file_name), file.c_str(), LO_NAME_SIZE - 1);
+        std::strncpy(reinterpret_cast<char*>(cfg.info.lo_file_name), file.c_str(),
+                     LO_NAME_SIZE - 1);
         int rc = ::ioctl(dev.fd, LOOP_CONFIGURE, &cfg);
         if (rc != 0 && (errno == EINVAL || errno == ENOTTY)) {
             // Before Linux 5.8: two steps.
@@ -138,7 +142,9 @@ Result<LoopDevice> attach_loop(const std::filesystem::path& file) {
     return out;
 }
 
-RootLayout layout_under(const std::filesystem::path& base) { return {base / "run/pib", base / "sysroot"}; }
+RootLayout layout_under(const std::filesystem::path& base) {
+    return {base / "run/pib", base / "sysroot"};
+}
 
 Status mount_root(const RootLayout& l, const std::filesystem::path& root_image,
                   const std::optional<std::filesystem::path>& overlay_image) {
@@ -171,17 +177,18 @@ Status move_api_mounts(const std::filesystem::path& sysroot) {
 }
 
 Error switch_root(const std::filesystem::path& sysroot, const std::string& init) {
-    struct statfs fs{};
+    struct statfs fs {};
     if (::statfs("/", &fs) != 0) return sys_error("statfs /");
     // Only ever empty a RAM filesystem: never a disk root by mistake.
     if (fs.f_type != RAMFS_MAGIC && fs.f_type != TMPFS_MAGIC)
         return fail(Errc::invalid, "/ is not an initramfs (ramfs/tmpfs); refusing to delete it");
-    struct stat root_st{};
+    struct stat root_st {};
     if (::stat("/", &root_st) != 0) return sys_error("stat /");
     if (::chdir(sysroot.c_str()) != 0) return sys_error("chdir " + sysroot.string());
     int root_fd = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root_fd >= 0) remove_tree(root_fd, root_st.st_dev);
-    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) return sys_error("move " + sysroot.string() + " to /");
+    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0)
+        return sys_error("move " + sysroot.string() + " to /");
     if (::chroot(".") != 0) return sys_error("chroot");
     if (::chdir("/") != 0) return sys_error("chdir /");
     char* argv[] = {const_cast<char*>(init.c_str()), nullptr};

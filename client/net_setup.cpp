@@ -27,7 +27,9 @@ namespace pib::client {
 
 namespace {
 
-Error sys_error(const std::string& what) { return fail(Errc::io, what + ": " + std::strerror(errno)); }
+Error sys_error(const std::string& what) {
+    return fail(Errc::io, what + ": " + std::strerror(errno));
+}
 
 // A socket for interface ioctls, closed on scope exit.
 struct IoctlSocket {
@@ -70,7 +72,8 @@ class PacketTransport : public DhcpTransport {
         to.sll_ifindex = ifindex_;
         to.sll_halen = 6;
         std::memset(to.sll_addr, 0xff, 6);
-        if (::sendto(fd_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+        if (::sendto(fd_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                     sizeof to) < 0)
             return sys_error("dhcp send");
         return {};
     }
@@ -128,7 +131,9 @@ Result<std::string> choose_interface(const std::string& wanted, int timeout_ms,
         if (monotonic_ms() >= end)
             return fail(Errc::not_found, wanted.empty() ? "no network interface besides lo"
                                                         : "no network interface " + wanted);
-        if (!told) say("waiting for network interface " + (wanted.empty() ? std::string("(any)") : wanted));
+        if (!told)
+            say("waiting for network interface " +
+                (wanted.empty() ? std::string("(any)") : wanted));
         told = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -179,7 +184,8 @@ Status configure_ipv4(const std::string& iface, const Ipv4Addr& address, const I
     rt.rt_flags = RTF_UP | RTF_GATEWAY;
     std::string dev = iface;
     rt.rt_dev = dev.data();
-    if (::ioctl(s.fd, SIOCADDRT, &rt) != 0 && errno != EEXIST) return sys_error("SIOCADDRT via gateway");
+    if (::ioctl(s.fd, SIOCADDRT, &rt) != 0 && errno != EEXIST)
+        return sys_error("SIOCADDRT via gateway");
     return {};
 }
 

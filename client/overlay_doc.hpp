@@ -37,7 +37,7 @@ Result<OverlayDoc> parse_overlay(std::string_view bytes);
 
 /// Signature over the exact bytes first, then parse, then `node` must equal
 /// the node asked for. Errc::verification with a one-line reason.
-Result<OverlayDoc> verify_overlay(std::string_view bytes, std::string_view signature, const PublicKey& key,
-                                  std::string_view node);
+Result<OverlayDoc> verify_overlay(std::string_view bytes, std::string_view signature,
+                                  const PublicKey& key, std::string_view node);
 
 }  // namespace pib::client

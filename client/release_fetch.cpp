@@ -21,8 +21,9 @@ Result<std::string> get_small(Connector& net, const std::string& url_text, const
 
 // GETs `url_text` into `path` while hashing, then checks it against `want`;
 // on any failure the file is removed (never leave unverified bytes behind).
-Status get_verified_file(Connector& net, const std::string& url_text, const std::filesystem::path& path,
-                         const Artifact& want, const RetryPolicy& retry, const FetchEnv& env) {
+Status get_verified_file(Connector& net, const std::string& url_text,
+                         const std::filesystem::path& path, const Artifact& want,
+                         const RetryPolicy& retry, const FetchEnv& env) {
     auto url = parse_url(url_text);
     if (!url) return url.error();
     HashingFileSink sink(path);
@@ -43,7 +44,8 @@ Status get_verified_file(Connector& net, const std::string& url_text, const std:
         remove();
         return s;
     }
-    env.say("verified " + want.path + " size=" + std::to_string(sink.size()) + " sha256=" + *digest);
+    env.say("verified " + want.path + " size=" + std::to_string(sink.size()) +
+            " sha256=" + *digest);
     return {};
 }
 
@@ -54,14 +56,16 @@ Status check_space(const std::filesystem::path& dir, std::uint64_t need) {
     auto info = std::filesystem::space(dir, ec);
     if (ec || info.available >= need) return {};
     constexpr std::uint64_t MiB = 1024 * 1024;
-    return fail(Errc::io, "root.squashfs needs " + std::to_string(need / MiB + 1) + " MiB in " + dir.string() +
-                              " (RAM), only " + std::to_string(info.available / MiB) + " MiB free");
+    return fail(Errc::io, "root.squashfs needs " + std::to_string(need / MiB + 1) + " MiB in " +
+                              dir.string() + " (RAM), only " +
+                              std::to_string(info.available / MiB) + " MiB free");
 }
 
 }  // namespace
 
 Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, const PublicKey& key,
-                                     const RetryPolicy& retry, const FetchEnv& env, BootTimeline& timeline,
+                                     const RetryPolicy& retry, const FetchEnv& env,
+                                     BootTimeline& timeline,
                                      const std::function<std::int64_t()>& now_ms) {
     FetchedRelease out;
     std::int64_t t0 = now_ms();
@@ -74,7 +78,8 @@ Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, cons
     if (!m) return m.error();
     PIB_TRY(check_release_id(*m, *manifest, plan.release));
     out.manifest = *m;
-    env.say("manifest verified: " + m->name + " " + m->version + " arch=" + m->arch + " key=" + key.fingerprint());
+    env.say("manifest verified: " + m->name + " " + m->version + " arch=" + m->arch +
+            " key=" + key.fingerprint());
     auto root_art = find_artifact(m->artifacts, "root.squashfs");
     if (!root_art) return fail(Errc::verification, root_art.error().message);
     std::int64_t t1 = now_ms();
@@ -97,7 +102,8 @@ Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, cons
     auto art = find_artifact(overlay->artifacts, "overlay.squashfs");
     if (!art) return fail(Errc::verification, art.error().message);
     out.overlay_image = plan.dir / "overlay.squashfs";
-    PIB_TRY(get_verified_file(net, obase + "overlay.squashfs", out.overlay_image, *art, retry, env));
+    PIB_TRY(
+        get_verified_file(net, obase + "overlay.squashfs", out.overlay_image, *art, retry, env));
     out.overlay = *overlay;
     timeline.add("overlay", now_ms() - t2);
     return out;

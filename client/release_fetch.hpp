@@ -19,10 +19,10 @@
 namespace pib::client {
 
 struct FetchPlan {
-    std::string server;   ///< "http://10.0.0.1:8080", no trailing '/'
-    std::string release;  ///< release id
-    std::string node;     ///< "" = no overlay
-    std::string arch;     ///< Debian arch of this machine
+    std::string server;         ///< "http://10.0.0.1:8080", no trailing '/'
+    std::string release;        ///< release id
+    std::string node;           ///< "" = no overlay
+    std::string arch;           ///< Debian arch of this machine
     std::filesystem::path dir;  ///< where root.squashfs and overlay.squashfs go
 };
 
@@ -38,7 +38,8 @@ struct FetchedRelease {
 /// digest does not match; other errors when the server cannot be used.
 /// Adds the phases manifest, root_fetch and overlay to `timeline`.
 Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, const PublicKey& key,
-                                     const RetryPolicy& retry, const FetchEnv& env, BootTimeline& timeline,
+                                     const RetryPolicy& retry, const FetchEnv& env,
+                                     BootTimeline& timeline,
                                      const std::function<std::int64_t()>& now_ms);
 
 }  // namespace pib::client

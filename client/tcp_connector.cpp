@@ -24,7 +24,9 @@ Status wait_for(int fd, short events, int timeout_ms, const char* what) {
         int rc = ::poll(&p, 1, timeout_ms);
         if (rc < 0 && errno == EINTR) continue;
         if (rc < 0) return fail(Errc::io, errno_text("poll"));
-        if (rc == 0) return fail(Errc::io, std::string(what) + ": timed out after " + std::to_string(timeout_ms) + " ms");
+        if (rc == 0)
+            return fail(Errc::io, std::string(what) + ": timed out after " +
+                                      std::to_string(timeout_ms) + " ms");
         return {};
     }
 }

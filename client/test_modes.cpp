@@ -58,13 +58,15 @@ int check_cmdline(const std::vector<std::string>& args) {
     }
     std::cout << "server=" << p->server << "\nrelease=" << p->release << "\nnode=" << p->node
               << "\nroot=" << (p->root == RootSource::nfs ? "nfs" : "http") << "\nnfs=" << p->nfs
-              << "\niface=" << p->iface << "\ndebug=" << (p->debug ? 1 : 0) << "\ninit=" << p->init << "\nmodules=";
-    for (std::size_t i = 0; i < p->modules.size(); ++i) std::cout << (i ? "," : "") << p->modules[i];
+              << "\niface=" << p->iface << "\ndebug=" << (p->debug ? 1 : 0) << "\ninit=" << p->init
+              << "\nmodules=";
+    for (std::size_t i = 0; i < p->modules.size(); ++i)
+        std::cout << (i ? "," : "") << p->modules[i];
     std::cout << "\nip=";
     if (p->ip)
         std::cout << dhcp::to_string(p->ip->address) << " gw=" << dhcp::to_string(p->ip->gateway)
-                  << " netmask=" << dhcp::to_string(p->ip->netmask) << " hostname=" << p->ip->hostname
-                  << " dev=" << p->ip->device;
+                  << " netmask=" << dhcp::to_string(p->ip->netmask)
+                  << " hostname=" << p->ip->hostname << " dev=" << p->ip->device;
     else
         std::cout << "dhcp";
     std::cout << "\narch=" << machine_arch() << "\n";
@@ -80,7 +82,8 @@ int test_dhcp(const std::vector<std::string>& args) {
         return 1;
     }
     auto mac = hardware_address(iface);
-    auto transport = mac ? open_packet_transport(iface) : Result<std::unique_ptr<DhcpTransport>>(mac.error());
+    auto transport =
+        mac ? open_packet_transport(iface) : Result<std::unique_ptr<DhcpTransport>>(mac.error());
     if (!transport) {
         kErr.say(transport.error().message);
         return 1;
@@ -113,17 +116,22 @@ int verify_release_dir(const std::vector<std::string>& args) {
         return 1;
     }
     const std::string arch = o.count("--arch") ? o["--arch"] : machine_arch();
-    auto m = verify_manifest(read_all(dir / "manifest.json"), read_all(dir / "manifest.json.sig"), *key, arch);
+    auto m = verify_manifest(read_all(dir / "manifest.json"), read_all(dir / "manifest.json.sig"),
+                             *key, arch);
     Status s = m ? Status() : Status(m.error());
     if (s) {
         auto art = find_artifact(m->artifacts, "root.squashfs");
         auto digest = sha256_file(dir / "root.squashfs");
-        if (!art) s = fail(Errc::verification, art.error().message);
-        else if (!digest) s = digest.error();
-        else s = check_artifact(*art, digest->sha256, digest->size);
+        if (!art)
+            s = fail(Errc::verification, art.error().message);
+        else if (!digest)
+            s = digest.error();
+        else
+            s = check_artifact(*art, digest->sha256, digest->size);
     }
     if (!s) {
-        kErr.say(s.error().code == Errc::verification ? refusal_line(s.error()) : s.error().message);
+        kErr.say(s.error().code == Errc::verification ? refusal_line(s.error())
+                                                      : s.error().message);
         return 1;
     }
     std::cout << "verified " << m->name << " " << m->version << " arch=" << m->arch << "\n";
@@ -146,20 +154,27 @@ int fetch_mode(const std::vector<std::string>& args) {
     retry.first_ms = o.count("--backoff-ms") ? std::stoi(o["--backoff-ms"]) : 1000;
     FetchEnv env;
     env.say = [](const std::string& l) { kErr.say(l); };
-    env.sleep_ms = [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+    env.sleep_ms = [](std::int64_t ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    };
     BootTimeline timeline;
     TcpConnector net(2000, 5000);
     auto got = fetch_release(net, plan, *key, retry, env, timeline, monotonic_ms);
     if (!got) {
-        kErr.say(got.error().code == Errc::verification ? refusal_line(got.error())
-                                                         : "cannot fetch the release: " + got.error().message);
+        kErr.say(got.error().code == Errc::verification
+                     ? refusal_line(got.error())
+                     : "cannot fetch the release: " + got.error().message);
         return 1;
     }
     // --report posts as --node; --report-as NAME posts as NAME (a release-only fetch).
-    const std::string reporter = o.count("--report-as") ? o["--report-as"] : o.count("--report") ? plan.node : "";
+    const std::string reporter = o.count("--report-as") ? o["--report-as"]
+                                 : o.count("--report")  ? plan.node
+                                                        : "";
     if (!reporter.empty()) {
         auto url = parse_url(plan.server + "/api/v1/nodes/" + reporter + "/report");
-        if (url) (void)post(net, *url, "application/json", report_json(plan.release, timeline), 2, 200, env);
+        if (url)
+            (void)post(net, *url, "application/json", report_json(plan.release, timeline), 2, 200,
+                       env);
     }
     std::cout << boot_json(plan.node, plan.release, timeline);
     return 0;
@@ -188,13 +203,16 @@ int run_test_mode(const std::vector<std::string>& args) {
     if (mode == "--verify-release") return verify_release_dir(args);
     if (mode == "--fetch") return fetch_mode(args);
     if (mode == "--test-mount") return test_mount(args);
-    std::cerr << "usage: pib-init (as PID 1, no arguments)\n"
-                 "       pib-init --check-cmdline [LINE]\n"
-                 "       pib-init --test-dhcp IFACE [--tries N] [--configure]\n"
-                 "       pib-init --verify-release DIR --pubkey PEM [--arch ARCH]\n"
-                 "       pib-init --fetch --server URL --release ID [--node NAME] --pubkey PEM --dir DIR\n"
-                 "                [--arch ARCH] [--tries N] [--backoff-ms MS] [--report | --report-as NODE]\n"
-                 "       pib-init --test-mount ROOT.squashfs [--overlay OVERLAY.squashfs] --base DIR\n";
+    std::cerr
+        << "usage: pib-init (as PID 1, no arguments)\n"
+           "       pib-init --check-cmdline [LINE]\n"
+           "       pib-init --test-dhcp IFACE [--tries N] [--configure]\n"
+           "       pib-init --verify-release DIR --pubkey PEM [--arch ARCH]\n"
+           "       pib-init --fetch --server URL --release ID [--node NAME] --pubkey PEM --dir "
+           "DIR\n"
+           "                [--arch ARCH] [--tries N] [--backoff-ms MS] [--report | --report-as "
+           "NODE]\n"
+           "       pib-init --test-mount ROOT.squashfs [--overlay OVERLAY.squashfs] --base DIR\n";
     return 2;
 }
 

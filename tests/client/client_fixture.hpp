@@ -19,7 +19,8 @@ namespace pib::client::test {
 
 namespace fs = std::filesystem;
 
-/// A process started in the background (stdout+stderr to `log`), SIGTERMed and reaped in the destructor.
+/// A process started in the background (stdout+stderr to `log`), SIGTERMed and reaped in the
+/// destructor.
 class Background {
   public:
     Background(const std::vector<std::string>& argv, const fs::path& log) {
@@ -53,17 +54,20 @@ class Background {
 class FlakyHttp {
   public:
     /// `prefix` runs it elsewhere, e.g. {"ip", "netns", "exec", NS}.
-    FlakyHttp(const fs::path& root, std::vector<std::string> flags, std::vector<std::string> prefix = {}) {
+    FlakyHttp(const fs::path& root, std::vector<std::string> flags,
+              std::vector<std::string> prefix = {}) {
         std::vector<std::string> argv = prefix;
         argv.insert(argv.end(), {"/usr/bin/python3", std::string(PIB_TEST_DATA) + "/flaky_http.py",
-                                         fs::canonical(root).string(), (root / "port").string()});
+                                 fs::canonical(root).string(), (root / "port").string()});
         argv.insert(argv.end(), flags.begin(), flags.end());
         proc_ = std::make_unique<Background>(argv, root / "http.log");
         for (int i = 0; i < 200 && !fs::exists(root / "port"); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(25));
         port_ = pib::test::read_text(root / "port");
     }
-    std::string url(const std::string& host = "127.0.0.1") const { return "http://" + host + ":" + port_; }
+    std::string url(const std::string& host = "127.0.0.1") const {
+        return "http://" + host + ":" + port_;
+    }
     bool ok() const { return !port_.empty(); }
 
   private:
@@ -72,11 +76,12 @@ class FlakyHttp {
 };
 
 /// Waits up to 5 s until `process` listens on `port` (udp or tcp) in namespace `ns`.
-inline bool wait_for_listener(const std::string& ns, const std::string& proto, int port, const std::string& process) {
+inline bool wait_for_listener(const std::string& ns, const std::string& proto, int port,
+                              const std::string& process) {
     for (int i = 0; i < 100; ++i) {
         std::string out;
-        pib::test::run({"ip", "netns", "exec", ns, "ss", proto == "udp" ? "-Hulnp" : "-Htlnp", "sport", "=",
-                        ":" + std::to_string(port)},
+        pib::test::run({"ip", "netns", "exec", ns, "ss", proto == "udp" ? "-Hulnp" : "-Htlnp",
+                        "sport", "=", ":" + std::to_string(port)},
                        &out);
         if (out.find(process) != std::string::npos) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -92,8 +97,9 @@ struct Ran {
 
 /// Runs argv with stdout and stderr captured separately.
 inline Ran run_split(const std::vector<std::string>& argv, const fs::path& scratch) {
-    std::vector<std::string> sh = {"/bin/sh", "-c", "\"$0\" \"$@\" >" + (scratch / "out.txt").string() + " 2>" +
-                                                         (scratch / "err.txt").string()};
+    std::vector<std::string> sh = {"/bin/sh", "-c",
+                                   "\"$0\" \"$@\" >" + (scratch / "out.txt").string() + " 2>" +
+                                       (scratch / "err.txt").string()};
     sh.insert(sh.end(), argv.begin(), argv.end());
     Ran r;
     r.rc = pib::test::run(sh);
@@ -107,7 +113,12 @@ inline Ran run_split(const std::vector<std::string>& argv, const fs::path& scrat
 /// builds link pib-init dynamically.
 inline bool is_static_elf(const fs::path& path) {
     const std::string b = pib::test::read_text(path);
-    if (b.size() < 64 || b.compare(0, 4, "\x7f" "ELF") != 0 || b[4] != 2) return false;  // ELF64 only
+    if (b.size() < 64 ||
+        b.compare(0, 4,
+                  "\x7f"
+                  "ELF") != 0 ||
+        b[4] != 2)
+        return false;  // ELF64 only
     auto u = [&](std::size_t at, int n) {
         std::uint64_t v = 0;
         for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);

@@ -46,7 +46,8 @@ class ScriptedTransport : public DhcpTransport {
         EXPECT_TRUE(p.ok());
         sent.push_back(*p);
         sent_at.push_back(now);
-        for (auto& r : script(*p, static_cast<int>(sent.size()) - 1)) inbox.push_back(dhcp::encode(r));
+        for (auto& r : script(*p, static_cast<int>(sent.size()) - 1))
+            inbox.push_back(dhcp::encode(r));
         return {};
     }
     Result<std::optional<std::vector<std::uint8_t>>> receive(std::int64_t deadline) override {
@@ -70,7 +71,8 @@ MessageType type_of(const DhcpPacket& p) { return *dhcp::message_type(p.options)
 TEST(DhcpClient, DiscoverOfferRequestAck) {
     ScriptedTransport t;
     t.script = [](const DhcpPacket& req, int) -> std::vector<DhcpPacket> {
-        if (type_of(req) == MessageType::discover) return {reply_to(req, MessageType::offer, {10, 0, 0, 5})};
+        if (type_of(req) == MessageType::discover)
+            return {reply_to(req, MessageType::offer, {10, 0, 0, 5})};
         return {reply_to(req, MessageType::ack, {10, 0, 0, 5})};
     };
     DhcpClientMachine m(kMac, 0xabcdef01);
@@ -85,7 +87,8 @@ TEST(DhcpClient, DiscoverOfferRequestAck) {
     ASSERT_EQ(t.sent.size(), 2u);
     const DhcpPacket& req = t.sent[1];
     EXPECT_EQ(type_of(req), MessageType::request);
-    EXPECT_EQ(*req.options.find(50), (std::vector<std::uint8_t>{10, 0, 0, 5}));  // requested address
+    EXPECT_EQ(*req.options.find(50),
+              (std::vector<std::uint8_t>{10, 0, 0, 5}));  // requested address
     EXPECT_EQ(*dhcp::server_id(req.options), kServer);
     EXPECT_EQ(req.ciaddr, Ipv4{});
     EXPECT_EQ(req.flags, dhcp::kBroadcastFlag);
@@ -97,7 +100,8 @@ TEST(DhcpClient, RetransmitsWithExponentialBackoffCapped) {
     ScriptedTransport t;
     t.script = [](const DhcpPacket& req, int i) -> std::vector<DhcpPacket> {
         if (i < 6) return {};  // silence for six discovers
-        if (type_of(req) == MessageType::discover) return {reply_to(req, MessageType::offer, {10, 0, 0, 7})};
+        if (type_of(req) == MessageType::discover)
+            return {reply_to(req, MessageType::offer, {10, 0, 0, 7})};
         return {reply_to(req, MessageType::ack, {10, 0, 0, 7})};
     };
     DhcpClientMachine m(kMac, 1, Backoff{1000, 8000, 4, 0});
@@ -112,14 +116,16 @@ TEST(DhcpClient, RetransmitsWithExponentialBackoffCapped) {
 TEST(DhcpClient, IgnoresProxyDhcpWrongXidAndOtherClients) {
     ScriptedTransport t;
     t.script = [](const DhcpPacket& req, int) -> std::vector<DhcpPacket> {
-        if (type_of(req) != MessageType::discover) return {reply_to(req, MessageType::ack, {10, 0, 0, 9})};
+        if (type_of(req) != MessageType::discover)
+            return {reply_to(req, MessageType::ack, {10, 0, 0, 9})};
         DhcpPacket proxy = reply_to(req, MessageType::offer, {0, 0, 0, 0});  // netbootd proxyDHCP
         DhcpPacket wrong_xid = reply_to(req, MessageType::offer, {10, 0, 0, 8});
         wrong_xid.xid ^= 1;
         DhcpPacket other = reply_to(req, MessageType::offer, {10, 0, 0, 8});
         other.chaddr[5] ^= 1;
         DhcpPacket ack_early = reply_to(req, MessageType::ack, {10, 0, 0, 8});
-        return {proxy, wrong_xid, other, ack_early, reply_to(req, MessageType::offer, {10, 0, 0, 9})};
+        return {proxy, wrong_xid, other, ack_early,
+                reply_to(req, MessageType::offer, {10, 0, 0, 9})};
     };
     DhcpClientMachine m(kMac, 42);
     std::vector<std::string> lines;
@@ -127,7 +133,8 @@ TEST(DhcpClient, IgnoresProxyDhcpWrongXidAndOtherClients) {
     ASSERT_TRUE(lease.ok());
     EXPECT_EQ(lease->address, (Ipv4{10, 0, 0, 9}));
     EXPECT_EQ(t.sent.size(), 2u);
-    EXPECT_NE(std::find(lines.begin(), lines.end(), "dhcp: ignored an offer without an address (proxyDHCP)"),
+    EXPECT_NE(std::find(lines.begin(), lines.end(),
+                        "dhcp: ignored an offer without an address (proxyDHCP)"),
               lines.end());
 }
 
@@ -135,7 +142,8 @@ TEST(DhcpClient, NakStartsOverAndAckFromAnotherServerIsIgnored) {
     ScriptedTransport t;
     int requests = 0;
     t.script = [&](const DhcpPacket& req, int) -> std::vector<DhcpPacket> {
-        if (type_of(req) == MessageType::discover) return {reply_to(req, MessageType::offer, {10, 0, 0, 5})};
+        if (type_of(req) == MessageType::discover)
+            return {reply_to(req, MessageType::offer, {10, 0, 0, 5})};
         if (++requests == 1) return {reply_to(req, MessageType::nak, {0, 0, 0, 0})};
         return {reply_to(req, MessageType::ack, {10, 0, 0, 6}, {10, 0, 0, 99}),
                 reply_to(req, MessageType::ack, {10, 0, 0, 5})};
@@ -151,7 +159,8 @@ TEST(DhcpClient, NakStartsOverAndAckFromAnotherServerIsIgnored) {
 TEST(DhcpClient, RequestUnansweredFallsBackToDiscoverAndGivesUp) {
     ScriptedTransport t;
     t.script = [](const DhcpPacket& req, int) -> std::vector<DhcpPacket> {
-        if (type_of(req) == MessageType::discover) return {reply_to(req, MessageType::offer, {10, 0, 0, 5})};
+        if (type_of(req) == MessageType::discover)
+            return {reply_to(req, MessageType::offer, {10, 0, 0, 5})};
         return {};
     };
     DhcpClientMachine m(kMac, 7, Backoff{1000, 4000, 2, 7});

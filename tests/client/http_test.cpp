@@ -10,7 +10,8 @@ namespace pib::client {
 namespace {
 
 // Feeds `raw` in pieces of `step` bytes; returns body, or the error message.
-std::string parse_all(const std::string& raw, std::size_t step, int* status = nullptr, bool eof = true) {
+std::string parse_all(const std::string& raw, std::size_t step, int* status = nullptr,
+                      bool eof = true) {
     ResponseParser p;
     std::string body;
     BodyFn fn = [&](std::string_view d) -> Status {
@@ -33,7 +34,8 @@ std::string parse_all(const std::string& raw, std::size_t step, int* status = nu
 }
 
 TEST(HttpResponse, ContentLengthInAnyPieces) {
-    const std::string raw = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-A: b\r\n\r\nhello worldTRAILING";
+    const std::string raw =
+        "HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-A: b\r\n\r\nhello worldTRAILING";
     for (std::size_t step : {1u, 2u, 7u, 1000u}) {
         int status = 0;
         EXPECT_EQ(parse_all(raw, step, &status), "hello world") << step;
@@ -45,12 +47,15 @@ TEST(HttpResponse, Chunked) {
     const std::string raw =
         "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nContent-Length: 999\r\n\r\n"
         "5;ext=1\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n";
-    for (std::size_t step : {1u, 3u, 1000u}) EXPECT_EQ(parse_all(raw, step), "hello 0123456789") << step;
+    for (std::size_t step : {1u, 3u, 1000u})
+        EXPECT_EQ(parse_all(raw, step), "hello 0123456789") << step;
     EXPECT_EQ(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 100),
               "ERROR http: connection closed inside the chunked body");
-    EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 100).find("bad chunk size"),
+    EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 100)
+                  .find("bad chunk size"),
               std::string::npos);
-    EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 100).find("longer"),
+    EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 100)
+                  .find("longer"),
               std::string::npos);
 }
 
@@ -58,7 +63,8 @@ TEST(HttpResponse, BodyUntilCloseAndTruncation) {
     EXPECT_EQ(parse_all("HTTP/1.0 200 OK\r\n\r\nall of it", 4), "all of it");
     EXPECT_EQ(parse_all("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 4),
               "ERROR http: connection closed 5 bytes before the end of the body");
-    EXPECT_EQ(parse_all("HTTP/1.1 200 OK\r\nContent-", 4), "ERROR http: connection closed before the headers ended");
+    EXPECT_EQ(parse_all("HTTP/1.1 200 OK\r\nContent-", 4),
+              "ERROR http: connection closed before the headers ended");
     int status = 0;
     EXPECT_EQ(parse_all("HTTP/1.1 204 No Content\r\n\r\n", 100, &status, false), "");
     EXPECT_EQ(status, 204);
@@ -67,9 +73,11 @@ TEST(HttpResponse, BodyUntilCloseAndTruncation) {
 TEST(HttpResponse, Malformed) {
     EXPECT_NE(parse_all("SSH-2.0-OpenSSH\r\n", 100).find("bad status line"), std::string::npos);
     EXPECT_NE(parse_all("HTTP/1.1 2x0 OK\r\n", 100).find("bad status code"), std::string::npos);
-    EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", 100).find("bad header"), std::string::npos);
-    EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 100).find("Content-Length"),
+    EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", 100).find("bad header"),
               std::string::npos);
+    EXPECT_NE(
+        parse_all("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 100).find("Content-Length"),
+        std::string::npos);
     EXPECT_NE(parse_all("HTTP/1.1 200 OK\r\nX: " + std::string(40000, 'a'), 1000).find("too large"),
               std::string::npos);
 }
@@ -81,9 +89,10 @@ TEST(HttpUrl, ParseAndRequests) {
     EXPECT_EQ(u->port, 8080);
     EXPECT_EQ(u->path, "/releases/x/manifest.json");
     EXPECT_EQ(u->text(), "http://10.0.0.1:8080/releases/x/manifest.json");
-    EXPECT_EQ(build_get(*u),
-              "GET /releases/x/manifest.json HTTP/1.1\r\nHost: 10.0.0.1:8080\r\nUser-Agent: pib-init\r\n"
-              "Accept: */*\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(
+        build_get(*u),
+        "GET /releases/x/manifest.json HTTP/1.1\r\nHost: 10.0.0.1:8080\r\nUser-Agent: pib-init\r\n"
+        "Accept: */*\r\nConnection: close\r\n\r\n");
     EXPECT_NE(build_post(*parse_url("http://10.0.0.1/a"), "application/json", "{}")
                   .find("Content-Length: 2\r\nConnection: close\r\n\r\n{}"),
               std::string::npos);
@@ -110,7 +119,8 @@ class ScriptedConnector : public Connector {
   private:
     class Replay : public Stream {
       public:
-        Replay(std::string data, std::vector<std::string>& log) : data_(std::move(data)), log_(log) {}
+        Replay(std::string data, std::vector<std::string>& log)
+            : data_(std::move(data)), log_(log) {}
         Status write_all(std::string_view d) override {
             log_.emplace_back(d);
             return {};
@@ -153,15 +163,18 @@ TEST(Fetch, RetriesRefusedTruncatedAnd503ThenSucceeds) {
     EXPECT_EQ(sink.body(), "abcdefgh");  // the truncated attempt's bytes were dropped
     EXPECT_EQ(rec.slept, (std::vector<std::int64_t>{1000, 2000, 3000}));
     EXPECT_EQ(rec.said.front(), "waiting for http://10.0.0.1/f (attempt 1)");
-    EXPECT_NE(std::find(rec.said.begin(), rec.said.end(), "waiting for http://10.0.0.1/f (attempt 4)"),
-              rec.said.end());
-    EXPECT_NE(std::find(rec.said.begin(), rec.said.end(), "http://10.0.0.1/f: HTTP 503; retrying in 3.0 s"),
+    EXPECT_NE(
+        std::find(rec.said.begin(), rec.said.end(), "waiting for http://10.0.0.1/f (attempt 4)"),
+        rec.said.end());
+    EXPECT_NE(std::find(rec.said.begin(), rec.said.end(),
+                        "http://10.0.0.1/f: HTTP 503; retrying in 3.0 s"),
               rec.said.end());
 }
 
 TEST(Fetch, NotFoundAndRedirectAreNotRetried) {
-    for (const char* resp : {"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-                             "HTTP/1.1 302 Found\r\nLocation: http://10.0.0.2/\r\nContent-Length: 0\r\n\r\n"}) {
+    for (const char* resp :
+         {"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+          "HTTP/1.1 302 Found\r\nLocation: http://10.0.0.2/\r\nContent-Length: 0\r\n\r\n"}) {
         ScriptedConnector net;
         net.responses = {resp, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"};
         StringSink sink;

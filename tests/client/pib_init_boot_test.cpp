@@ -19,13 +19,13 @@ using pib::test::read_text;
 using pib::test::run;
 using pib::test::write_text;
 
-
 class PibInitBoot : public ::testing::Test {
   protected:
     void SetUp() override {
         ASSERT_TRUE(pib::test::is_root()) << "needs root for namespaces, loops and mounts";
         ASSERT_TRUE(fs::exists(pib_init())) << pib_init();
-        if (!is_static_elf(pib_init())) GTEST_SKIP() << "pib-init is not static (sanitizer build): it cannot run alone";
+        if (!is_static_elf(pib_init()))
+            GTEST_SKIP() << "pib-init is not static (sanitizer build): it cannot run alone";
         // The release: a squashfs whose /sbin/init is a static test program.
         fs::create_directories(tmp_ / "root/sbin");
         ASSERT_EQ(run({"cc", "-static", "-O1", "-o", (tmp_ / "root/sbin/init").string(),
@@ -33,7 +33,8 @@ class PibInitBoot : public ::testing::Test {
                   0);
         write_text(tmp_ / "root/etc/os-release", "ID=pibtest\n");
         write_text(tmp_ / "root/etc/hostname", "localhost\n");
-        for (const char* d : {"run", "proc", "sys", "dev"}) fs::create_directories(tmp_ / "root" / d);
+        for (const char* d : {"run", "proc", "sys", "dev"})
+            fs::create_directories(tmp_ / "root" / d);
         const fs::path rel = store_ / "releases/building";
         squash(tmp_ / "root", rel / "root.squashfs");
         Manifest m = pib::test::sample_manifest();
@@ -47,9 +48,10 @@ class PibInitBoot : public ::testing::Test {
         const fs::path ov = store_ / "overlays/pc-01";
         squash(tmp_ / "node", ov / "overlay.squashfs");
         const std::string image = read_text(ov / "overlay.squashfs");
-        const std::string doc = "{\"artifacts\":[{\"path\":\"overlay.squashfs\",\"sha256\":\"" + sha256_hex(image) +
-                                "\",\"size\":" + std::to_string(image.size()) +
-                                "}],\"format_version\":1,\"hostname\":\"pc-01\",\"node\":\"pc-01\",\"ssh_host_keys\":{}}\n";
+        const std::string doc = "{\"artifacts\":[{\"path\":\"overlay.squashfs\",\"sha256\":\"" +
+                                sha256_hex(image) + "\",\"size\":" + std::to_string(image.size()) +
+                                "}],\"format_version\":1,\"hostname\":\"pc-01\",\"node\":\"pc-01\","
+                                "\"ssh_host_keys\":{}}\n";
         write_text(ov / "overlay.json", doc);
         write_text(ov / "overlay.json.sig", *pib::test::test_key().sign(doc));
         write_text(tmp_ / "release.pub", pib::test::test_key().public_key().to_pem());
@@ -59,35 +61,58 @@ class PibInitBoot : public ::testing::Test {
         ASSERT_TRUE(ns_.add("c", why)) << why;
         ASSERT_TRUE(ns_.link("s", "srv0", "10.217.0.1/24", "c", "eth0", "", why)) << why;
         dnsmasq_ = std::make_unique<Background>(
-            std::vector<std::string>{"ip", "netns", "exec", ns_.name("s"), "timeout", "120", "dnsmasq",
-                                     "--no-daemon", "--port=0", "--interface=srv0", "--bind-interfaces",
+            std::vector<std::string>{"ip", "netns", "exec", ns_.name("s"), "timeout", "120",
+                                     "dnsmasq", "--no-daemon", "--port=0", "--interface=srv0",
+                                     "--bind-interfaces",
                                      "--dhcp-range=10.217.0.100,10.217.0.150,1h",
-                                     "--dhcp-leasefile=" + (tmp_ / "leases").string(), "--conf-file=/dev/null",
-                                     "--user=root", "--no-ping"},
+                                     "--dhcp-leasefile=" + (tmp_ / "leases").string(),
+                                     "--conf-file=/dev/null", "--user=root", "--no-ping"},
             tmp_ / "dnsmasq.log");
-        http_ = std::make_unique<FlakyHttp>(store_.path(), std::vector<std::string>{"--bind", "10.217.0.1"},
-                                            std::vector<std::string>{"ip", "netns", "exec", ns_.name("s")});
+        http_ = std::make_unique<FlakyHttp>(
+            store_.path(), std::vector<std::string>{"--bind", "10.217.0.1"},
+            std::vector<std::string>{"ip", "netns", "exec", ns_.name("s")});
         ASSERT_TRUE(http_->ok());
-        ASSERT_TRUE(wait_for_listener(ns_.name("s"), "udp", 67, "dnsmasq")) << read_text(tmp_ / "dnsmasq.log");
+        ASSERT_TRUE(wait_for_listener(ns_.name("s"), "udp", 67, "dnsmasq"))
+            << read_text(tmp_ / "dnsmasq.log");
     }
 
     static void squash(const fs::path& dir, const fs::path& out) {
         fs::create_directories(out.parent_path());
-        ASSERT_EQ(run({"mksquashfs", dir.string(), out.string(), "-noappend", "-quiet", "-all-root"}), 0);
+        ASSERT_EQ(
+            run({"mksquashfs", dir.string(), out.string(), "-noappend", "-quiet", "-all-root"}), 0);
     }
 
     // Boots pib-init as PID 1 in the sandbox; SIGKILLed after `seconds`.
     Ran boot(int seconds) {
-        write_text(tmp_ / "cmdline", "pib.server=" + http_->url("10.217.0.1") + " pib.release=" + kRelease +
-                                         " pib.node=pc-01 pib.debug\n");
+        write_text(tmp_ / "cmdline", "pib.server=" + http_->url("10.217.0.1") + " pib.release=" +
+                                         kRelease + " pib.node=pc-01 pib.debug\n");
         const std::string script =
             "set -e; R=\"$0\"; mkdir -p \"$R\"; mount -t tmpfs -o mode=0755 initramfs \"$R\"; "
-            "mkdir -p \"$R/etc/pib-init\"; cp \"$1\" \"$R/init\"; cp \"$2\" \"$R/etc/pib-init/release.pub\"; "
+            "mkdir -p \"$R/etc/pib-init\"; cp \"$1\" \"$R/init\"; cp \"$2\" "
+            "\"$R/etc/pib-init/release.pub\"; "
             "cp \"$3\" \"$R/etc/pib-init/cmdline\"; exec chroot \"$R\" /init";
-        return run_split({"timeout", "-s", "KILL", std::to_string(seconds), "ip", "netns", "exec", ns_.name("c"),
-                          "unshare", "--mount", "--pid", "--fork", "--kill-child", "--propagation", "private",
-                          "/bin/sh", "-c", script, (tmp_ / "initramfs").string(), pib_init().string(),
-                          (tmp_ / "release.pub").string(), (tmp_ / "cmdline").string()},
+        return run_split({"timeout",
+                          "-s",
+                          "KILL",
+                          std::to_string(seconds),
+                          "ip",
+                          "netns",
+                          "exec",
+                          ns_.name("c"),
+                          "unshare",
+                          "--mount",
+                          "--pid",
+                          "--fork",
+                          "--kill-child",
+                          "--propagation",
+                          "private",
+                          "/bin/sh",
+                          "-c",
+                          script,
+                          (tmp_ / "initramfs").string(),
+                          pib_init().string(),
+                          (tmp_ / "release.pub").string(),
+                          (tmp_ / "cmdline").string()},
                          tmp_.path());
     }
 
@@ -102,23 +127,29 @@ class PibInitBoot : public ::testing::Test {
 TEST_F(PibInitBoot, BootsIntoTheVerifiedRoot) {
     Ran r = boot(60);
     ASSERT_EQ(r.rc, 0) << r.out << r.err;
-    EXPECT_NE(r.out.find("hello from the new root pid=1\nhostname=pc-01\nos=ID=pibtest\n"), std::string::npos)
+    EXPECT_NE(r.out.find("hello from the new root pid=1\nhostname=pc-01\nos=ID=pibtest\n"),
+              std::string::npos)
         << r.out << r.err;
     EXPECT_NE(r.out.find("\"node\": \"pc-01\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("\"release\": \"" + kRelease + "\""), std::string::npos) << r.out;
-    for (const char* phase : {"\"modules\"", "\"dhcp\"", "\"manifest\"", "\"root_fetch\"", "\"overlay\"", "\"mount\""})
+    for (const char* phase :
+         {"\"modules\"", "\"dhcp\"", "\"manifest\"", "\"root_fetch\"", "\"overlay\"", "\"mount\""})
         EXPECT_NE(r.out.find(phase), std::string::npos) << phase << " in " << r.out;
     EXPECT_NE(r.out.find("initramfs-init=gone\nproc=yes\n"), std::string::npos) << r.out;
-    for (const char* line : {"pib-init: dhcp on eth0: waiting for a lease\n", "pib-init: dhcp: bound address=10.217.0.1",
-                             "pib-init: manifest verified: pi4-k3s 2026.11.1 arch=amd64",
-                             "pib-init: verified root.squashfs", "pib-init: verified overlay.squashfs",
-                             "pib-init: mounting the verified root and node overlay at /sysroot\n",
-                             "pib-init: boot reported to ", "pib-init: switching root to /sbin/init\n",
-                             "pib-init: debug: interface eth0 mac "})
+    for (const char* line :
+         {"pib-init: dhcp on eth0: waiting for a lease\n",
+          "pib-init: dhcp: bound address=10.217.0.1",
+          "pib-init: manifest verified: pi4-k3s 2026.11.1 arch=amd64",
+          "pib-init: verified root.squashfs", "pib-init: verified overlay.squashfs",
+          "pib-init: mounting the verified root and node overlay at /sysroot\n",
+          "pib-init: boot reported to ", "pib-init: switching root to /sbin/init\n",
+          "pib-init: debug: interface eth0 mac "})
         EXPECT_NE(r.err.find(line), std::string::npos) << line << " in\n" << r.err;
     const std::string reports = read_text(store_ / "reports.log");
-    EXPECT_NE(reports.find("/api/v1/nodes/pc-01/report {\"healthy\":true,\"kind\":\"boot\",\"phases\":{\"dhcp\":"),
-              std::string::npos)
+    EXPECT_NE(
+        reports.find(
+            "/api/v1/nodes/pc-01/report {\"healthy\":true,\"kind\":\"boot\",\"phases\":{\"dhcp\":"),
+        std::string::npos)
         << reports;
 }
 
@@ -128,7 +159,8 @@ TEST_F(PibInitBoot, FlippedByteStopsTheBootBeforeAnyMount) {
     bytes[bytes.size() - 100] ^= 0x10;
     write_text(root, bytes);
     Ran r = boot(8);  // pib-init waits forever after refusing; the sandbox is killed
-    EXPECT_NE(r.err.find("pib-init: VERIFICATION FAILED: root.squashfs sha256 " + sha256_hex(bytes) + " != manifest "),
+    EXPECT_NE(r.err.find("pib-init: VERIFICATION FAILED: root.squashfs sha256 " +
+                         sha256_hex(bytes) + " != manifest "),
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("pib-init: rescue: boot stopped here"), std::string::npos) << r.err;

@@ -19,12 +19,12 @@ using pib::test::TempDir;
 using pib::test::test_key;
 using pib::test::write_text;
 
-
 std::string overlay_json(const std::string& node, const std::string& image) {
-    return "{\n  \"artifacts\": [\n    {\n      \"path\": \"overlay.squashfs\",\n      \"sha256\": \"" +
+    return "{\n  \"artifacts\": [\n    {\n      \"path\": \"overlay.squashfs\",\n      \"sha256\": "
+           "\"" +
            sha256_hex(image) + "\",\n      \"size\": " + std::to_string(image.size()) +
-           "\n    }\n  ],\n  \"format_version\": 1,\n  \"hostname\": \"" + node + "\",\n  \"node\": \"" + node +
-           "\",\n  \"ssh_host_keys\": {}\n}\n";
+           "\n    }\n  ],\n  \"format_version\": 1,\n  \"hostname\": \"" + node +
+           "\",\n  \"node\": \"" + node + "\",\n  \"ssh_host_keys\": {}\n}\n";
 }
 
 class PibInitFetch : public ::testing::Test {
@@ -43,11 +43,25 @@ class PibInitFetch : public ::testing::Test {
         fs::create_directories(tmp_ / "got");
     }
 
-    Ran fetch(const FlakyHttp& http, const std::string& node = "pc-01", const std::string& pubkey = "") {
-        std::vector<std::string> argv = {pib_init().string(), "--fetch", "--server", http.url(), "--release",
-                                         kRelease, "--pubkey", pubkey.empty() ? (tmp_ / "release.pub").string() : pubkey,
-                                         "--dir", (tmp_ / "got").string(), "--arch", "arm64", "--tries", "4",
-                                         "--backoff-ms", "50", "--report"};
+    Ran fetch(const FlakyHttp& http, const std::string& node = "pc-01",
+              const std::string& pubkey = "") {
+        std::vector<std::string> argv = {pib_init().string(),
+                                         "--fetch",
+                                         "--server",
+                                         http.url(),
+                                         "--release",
+                                         kRelease,
+                                         "--pubkey",
+                                         pubkey.empty() ? (tmp_ / "release.pub").string() : pubkey,
+                                         "--dir",
+                                         (tmp_ / "got").string(),
+                                         "--arch",
+                                         "arm64",
+                                         "--tries",
+                                         "4",
+                                         "--backoff-ms",
+                                         "50",
+                                         "--report"};
         if (!node.empty()) {
             argv.push_back("--node");
             argv.push_back(node);
@@ -57,11 +71,15 @@ class PibInitFetch : public ::testing::Test {
 
     void expect_fetched(const Ran& r) {
         ASSERT_EQ(r.rc, 0) << r.err;
-        EXPECT_EQ(read_text(tmp_ / "got/root.squashfs"), read_text(store_ / ("releases/" + kRelease + "/root.squashfs")));
-        EXPECT_EQ(read_text(tmp_ / "got/overlay.squashfs"), read_text(store_ / "overlays/pc-01/overlay.squashfs"));
+        EXPECT_EQ(read_text(tmp_ / "got/root.squashfs"),
+                  read_text(store_ / ("releases/" + kRelease + "/root.squashfs")));
+        EXPECT_EQ(read_text(tmp_ / "got/overlay.squashfs"),
+                  read_text(store_ / "overlays/pc-01/overlay.squashfs"));
         for (const char* phase : {"\"manifest\"", "\"root_fetch\"", "\"overlay\""})
             EXPECT_NE(r.out.find(phase), std::string::npos) << r.out;
-        EXPECT_NE(r.err.find("pib-init: manifest verified: pi4-k3s 2026.11.1 arch=arm64"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("pib-init: manifest verified: pi4-k3s 2026.11.1 arch=arm64"),
+                  std::string::npos)
+            << r.err;
     }
 
     TempDir tmp_;
@@ -75,11 +93,13 @@ TEST_F(PibInitFetch, FetchesVerifiesAndReports) {
     ASSERT_TRUE(http.ok());
     Ran r = fetch(http);
     expect_fetched(r);
-    EXPECT_NE(r.err.find("pib-init: waiting for " + http.url() + "/releases/" + kRelease + "/manifest.json (attempt 1)"),
+    EXPECT_NE(r.err.find("pib-init: waiting for " + http.url() + "/releases/" + kRelease +
+                         "/manifest.json (attempt 1)"),
               std::string::npos)
         << r.err;
     const std::string reports = read_text(store_ / "reports.log");
-    EXPECT_NE(reports.find("/api/v1/nodes/pc-01/report {\"healthy\":true,\"kind\":\"boot\""), std::string::npos)
+    EXPECT_NE(reports.find("/api/v1/nodes/pc-01/report {\"healthy\":true,\"kind\":\"boot\""),
+              std::string::npos)
         << reports;
     EXPECT_NE(reports.find("\"release\":\"" + kRelease + "\""), std::string::npos);
 }
@@ -116,11 +136,13 @@ TEST_F(PibInitFetch, FlippedByteInRootIsRefusedAndDeleted) {
     ASSERT_TRUE(http.ok());
     Ran r = fetch(http);
     EXPECT_EQ(r.rc, 1);
-    const Artifact want = *std::find_if(manifest_.artifacts.begin(), manifest_.artifacts.end(),
-                                        [](const Artifact& a) { return a.path == "root.squashfs"; });
-    EXPECT_NE(r.err.find("pib-init: VERIFICATION FAILED: root.squashfs sha256 " + sha256_hex(bytes) +
-                         " != manifest " + want.sha256 + "; refusing to boot\n"),
-              std::string::npos)
+    const Artifact want =
+        *std::find_if(manifest_.artifacts.begin(), manifest_.artifacts.end(),
+                      [](const Artifact& a) { return a.path == "root.squashfs"; });
+    EXPECT_NE(
+        r.err.find("pib-init: VERIFICATION FAILED: root.squashfs sha256 " + sha256_hex(bytes) +
+                   " != manifest " + want.sha256 + "; refusing to boot\n"),
+        std::string::npos)
         << r.err;
     EXPECT_FALSE(fs::exists(tmp_ / "got/root.squashfs"));  // unverified bytes are not left to mount
     EXPECT_EQ(read_text(store_ / "reports.log"), "");
@@ -133,8 +155,10 @@ TEST_F(PibInitFetch, WrongKeyIsRefused) {
     ASSERT_TRUE(http.ok());
     Ran r = fetch(http, "pc-01", (tmp_ / "other.pub").string());
     EXPECT_EQ(r.rc, 1);
-    EXPECT_NE(r.err.find("pib-init: VERIFICATION FAILED: manifest.json signature does not verify with ed25519:"),
-              std::string::npos)
+    EXPECT_NE(
+        r.err.find(
+            "pib-init: VERIFICATION FAILED: manifest.json signature does not verify with ed25519:"),
+        std::string::npos)
         << r.err;
     EXPECT_FALSE(fs::exists(tmp_ / "got/root.squashfs"));
 }
@@ -145,8 +169,10 @@ TEST_F(PibInitFetch, OverlayOfAnotherNodeIsRefused) {
     ASSERT_TRUE(http.ok());
     Ran r = fetch(http, "pc-02");
     EXPECT_EQ(r.rc, 1);
-    EXPECT_NE(r.err.find("VERIFICATION FAILED: overlay.json is for node pc-01, not pc-02; refusing to boot"),
-              std::string::npos)
+    EXPECT_NE(
+        r.err.find(
+            "VERIFICATION FAILED: overlay.json is for node pc-01, not pc-02; refusing to boot"),
+        std::string::npos)
         << r.err;
     EXPECT_FALSE(fs::exists(tmp_ / "got/overlay.squashfs"));
 }
@@ -157,12 +183,13 @@ TEST_F(PibInitFetch, AnotherSignedReleaseUnderTheAskedIdIsRefused) {
     fs::rename(store_ / ("releases/" + kRelease), store_ / ("releases/" + other));
     FlakyHttp http(store_.path(), {});
     ASSERT_TRUE(http.ok());
-    Ran r = run_split({pib_init().string(), "--fetch", "--server", http.url(), "--release", other, "--pubkey",
-                       (tmp_ / "release.pub").string(), "--dir", (tmp_ / "got").string(), "--arch", "arm64"},
-                      tmp_.path());
+    Ran r = run_split(
+        {pib_init().string(), "--fetch", "--server", http.url(), "--release", other, "--pubkey",
+         (tmp_ / "release.pub").string(), "--dir", (tmp_ / "got").string(), "--arch", "arm64"},
+        tmp_.path());
     EXPECT_EQ(r.rc, 1);
-    EXPECT_NE(r.err.find("pib-init: VERIFICATION FAILED: manifest.json is release " + kRelease + ", not " + other +
-                         "; refusing to boot"),
+    EXPECT_NE(r.err.find("pib-init: VERIFICATION FAILED: manifest.json is release " + kRelease +
+                         ", not " + other + "; refusing to boot"),
               std::string::npos)
         << r.err;
     EXPECT_FALSE(fs::exists(tmp_ / "got/root.squashfs"));
@@ -171,11 +198,13 @@ TEST_F(PibInitFetch, AnotherSignedReleaseUnderTheAskedIdIsRefused) {
 TEST_F(PibInitFetch, MissingReleaseIsNotRetried) {
     FlakyHttp http(store_.path(), {});
     ASSERT_TRUE(http.ok());
-    Ran r = run_split({pib_init().string(), "--fetch", "--server", http.url(), "--release", "nope-1-0",
-                       "--pubkey", (tmp_ / "release.pub").string(), "--dir", (tmp_ / "got").string()},
-                      tmp_.path());
+    Ran r =
+        run_split({pib_init().string(), "--fetch", "--server", http.url(), "--release", "nope-1-0",
+                   "--pubkey", (tmp_ / "release.pub").string(), "--dir", (tmp_ / "got").string()},
+                  tmp_.path());
     EXPECT_EQ(r.rc, 1);
-    EXPECT_NE(r.err.find("cannot fetch the release: " + http.url() + "/releases/nope-1-0/manifest.json: HTTP 404"),
+    EXPECT_NE(r.err.find("cannot fetch the release: " + http.url() +
+                         "/releases/nope-1-0/manifest.json: HTTP 404"),
               std::string::npos)
         << r.err;
     EXPECT_EQ(r.err.find("attempt 2"), std::string::npos);
@@ -184,12 +213,17 @@ TEST_F(PibInitFetch, MissingReleaseIsNotRetried) {
 TEST_F(PibInitFetch, VerifyReleaseDirectory) {
     const fs::path dir = store_ / ("releases/" + kRelease);
     const std::string key = (tmp_ / "release.pub").string();
-    Ran ok = run_split({pib_init().string(), "--verify-release", dir.string(), "--pubkey", key, "--arch", "arm64"}, tmp_.path());
+    Ran ok = run_split(
+        {pib_init().string(), "--verify-release", dir.string(), "--pubkey", key, "--arch", "arm64"},
+        tmp_.path());
     EXPECT_EQ(ok.rc, 0) << ok.err;
     EXPECT_EQ(ok.out, "verified pi4-k3s 2026.11.1 arch=arm64\n");
-    Ran arch = run_split({pib_init().string(), "--verify-release", dir.string(), "--pubkey", key}, tmp_.path());
+    Ran arch = run_split({pib_init().string(), "--verify-release", dir.string(), "--pubkey", key},
+                         tmp_.path());
     EXPECT_EQ(arch.rc, 1);
-    EXPECT_NE(arch.err.find("VERIFICATION FAILED: manifest.json arch arm64 != this machine's amd64"), std::string::npos)
+    EXPECT_NE(
+        arch.err.find("VERIFICATION FAILED: manifest.json arch arm64 != this machine's amd64"),
+        std::string::npos)
         << arch.err;
 }
 
@@ -200,7 +234,8 @@ TEST_F(PibInitFetch, Arm64BinaryUnderQemu) {
     ASSERT_TRUE(fs::exists("/usr/bin/qemu-aarch64-static"));
     const std::string qemu = "/usr/bin/qemu-aarch64-static", bin = pib_init_arm64().string();
     Ran cmd = run_split({qemu, bin, "--check-cmdline",
-                         "console=ttyAMA0 pib.server=http://10.0.0.1:8080 pib.release=" + kRelease + " pib.node=pi-07"},
+                         "console=ttyAMA0 pib.server=http://10.0.0.1:8080 pib.release=" + kRelease +
+                             " pib.node=pi-07"},
                         tmp_.path());
     ASSERT_EQ(cmd.rc, 0) << cmd.err;
     EXPECT_NE(cmd.out.find("release=" + kRelease + "\nnode=pi-07\n"), std::string::npos) << cmd.out;
@@ -214,9 +249,12 @@ TEST_F(PibInitFetch, Arm64BinaryUnderQemu) {
     std::string bytes = read_text(dir / "root.squashfs");
     bytes[0] ^= 0x40;
     write_text(dir / "root.squashfs", bytes);
-    Ran bad = run_split({qemu, bin, "--verify-release", dir.string(), "--pubkey", key}, tmp_.path());
+    Ran bad =
+        run_split({qemu, bin, "--verify-release", dir.string(), "--pubkey", key}, tmp_.path());
     EXPECT_EQ(bad.rc, 1);
-    EXPECT_NE(bad.err.find("pib-init: VERIFICATION FAILED: root.squashfs sha256 " + sha256_hex(bytes)), std::string::npos)
+    EXPECT_NE(
+        bad.err.find("pib-init: VERIFICATION FAILED: root.squashfs sha256 " + sha256_hex(bytes)),
+        std::string::npos)
         << bad.err;
 }
 

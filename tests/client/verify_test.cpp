@@ -35,8 +35,8 @@ TEST(Verify, WrongKeyFlippedManifestByteAndWrongArchAreRefused) {
     auto wrong = verify_manifest(bytes, *sig, other_key().public_key(), "arm64");
     ASSERT_FALSE(wrong.ok());
     EXPECT_EQ(wrong.error().code, Errc::verification);
-    EXPECT_EQ(wrong.error().message,
-              "manifest.json signature does not verify with " + other_key().public_key().fingerprint());
+    EXPECT_EQ(wrong.error().message, "manifest.json signature does not verify with " +
+                                         other_key().public_key().fingerprint());
     std::string flipped = bytes;
     flipped[flipped.find("pi4-k3s")] = 'P';
     EXPECT_FALSE(verify_manifest(flipped, *sig, test_key().public_key(), "arm64").ok());
@@ -54,7 +54,8 @@ TEST(Verify, ReleaseIdBindsTheManifestBytes) {
     auto other = check_release_id(m, bytes, "pi4-k3s-2026.11.1-000000000000");
     ASSERT_FALSE(other.ok());
     EXPECT_EQ(other.error().code, Errc::verification);
-    EXPECT_EQ(other.error().message, "manifest.json is release " + id + ", not pi4-k3s-2026.11.1-000000000000");
+    EXPECT_EQ(other.error().message,
+              "manifest.json is release " + id + ", not pi4-k3s-2026.11.1-000000000000");
 }
 
 TEST(Verify, ArtifactMismatchMessage) {
@@ -62,8 +63,9 @@ TEST(Verify, ArtifactMismatchMessage) {
     EXPECT_TRUE(check_artifact(want, std::string(64, 'a'), 100).ok());
     auto bad = check_artifact(want, std::string(64, 'b'), 100);
     ASSERT_FALSE(bad.ok());
-    EXPECT_EQ(refusal_line(bad.error()), "VERIFICATION FAILED: root.squashfs sha256 " + std::string(64, 'b') +
-                                             " != manifest " + std::string(64, 'a') + "; refusing to boot");
+    EXPECT_EQ(refusal_line(bad.error()), "VERIFICATION FAILED: root.squashfs sha256 " +
+                                             std::string(64, 'b') + " != manifest " +
+                                             std::string(64, 'a') + "; refusing to boot");
     auto size = check_artifact(want, std::string(64, 'a'), 99);
     ASSERT_FALSE(size.ok());
     EXPECT_NE(size.error().message.find("(size 99 != manifest 100)"), std::string::npos);
@@ -116,13 +118,16 @@ TEST(Overlay, UnknownKeysToleratedKnownOnesStrict) {
     extra.replace(extra.find("\"format_version\""), 0, "\"future\": {\"x\": [1]},\n  ");
     EXPECT_TRUE(parse_overlay(extra).ok());
 
-    auto bad = parse_overlay(R"({"format_version": 2, "node": 5, "artifacts": [{"path": "../x", "sha256": "AB", "size": 1}],
+    auto bad = parse_overlay(
+        R"({"format_version": 2, "node": 5, "artifacts": [{"path": "../x", "sha256": "AB", "size": 1}],
                                  "ssh_host_keys": []})");
     ASSERT_FALSE(bad.ok());
-    for (const char* part : {"format_version: 2 is not supported", "node: expected a string", "hostname: missing",
-                             "artifacts[0].path: must be a plain file name", "artifacts[0].sha256",
-                             "overlay.squashfs is not listed", "ssh_host_keys: expected an object"})
-        EXPECT_NE(bad.error().message.find(part), std::string::npos) << part << " in " << bad.error().message;
+    for (const char* part :
+         {"format_version: 2 is not supported", "node: expected a string", "hostname: missing",
+          "artifacts[0].path: must be a plain file name", "artifacts[0].sha256",
+          "overlay.squashfs is not listed", "ssh_host_keys: expected an object"})
+        EXPECT_NE(bad.error().message.find(part), std::string::npos)
+            << part << " in " << bad.error().message;
 
     auto dup = parse_overlay(R"({"node": "a", "node": "b"})");
     ASSERT_FALSE(dup.ok());

@@ -83,9 +83,9 @@ class PibInitBoot : public ::testing::Test {
     }
 
     // Boots pib-init as PID 1 in the sandbox; SIGKILLed after `seconds`.
-    Ran boot(int seconds) {
+    Ran boot(int seconds, const std::string& extra = "") {
         write_text(tmp_ / "cmdline", "pib.server=" + http_->url("10.217.0.1") + " pib.release=" +
-                                         kRelease + " pib.node=pc-01 pib.debug\n");
+                                         kRelease + " pib.node=pc-01 pib.debug " + extra + "\n");
         const std::string script =
             "set -e; R=\"$0\"; mkdir -p \"$R\"; mount -t tmpfs -o mode=0755 initramfs \"$R\"; "
             "mkdir -p \"$R/etc/pib-init\"; cp \"$1\" \"$R/init\"; cp \"$2\" "
@@ -167,6 +167,30 @@ TEST_F(PibInitBoot, FlippedByteStopsTheBootBeforeAnyMount) {
     EXPECT_EQ(r.err.find("mounting the verified root"), std::string::npos) << r.err;
     EXPECT_EQ(r.out.find("hello from the new root"), std::string::npos);
     EXPECT_EQ(read_text(store_ / "reports.log"), "");
+}
+
+TEST_F(PibInitBoot, StaticAddressSkipsDhcp) {
+    Ran r = boot(60, "ip=10.217.0.77::10.217.0.1:255.255.255.0:pc-01:eth0:off");
+    ASSERT_EQ(r.rc, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("hello from the new root pid=1\n"), std::string::npos) << r.out;
+    EXPECT_NE(
+        r.err.find("pib-init: static address 10.217.0.77 on eth0 (ip= on the command line)\n"),
+        std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("dhcp"), std::string::npos) << r.err;
+    EXPECT_NE(read_text(store_ / "reports.log").find("/api/v1/nodes/pc-01/report"),
+              std::string::npos);
+}
+
+TEST_F(PibInitBoot, NfsRootIsNotSupportedYet) {
+    Ran r = boot(5, "pib.root=nfs pib.nfs=10.217.0.1:/srv/releases");
+    EXPECT_NE(
+        r.err.find(
+            "pib-init: pib.root=nfs (pib.nfs=10.217.0.1:/srv/releases) is not supported yet; use "
+            "pib.root=http\npib-init: rescue: boot stopped here"),
+        std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("waiting for http://"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ namespace {
 constexpr const char* kModuleList = "/etc/pib-init/modules";
 constexpr const char* kPublicKey = "/etc/pib-init/release.pub";
 constexpr const char* kBakedCmdline = "/etc/pib-init/cmdline";
+constexpr const char* kKernelVersion = "/etc/pib-init/kernel-version";
 
 struct Context {
     Console con = Console(2);
@@ -88,7 +89,13 @@ void stage_parse_cmdline(Context& c) {
 
 void stage_load_modules(Context& c) {
     std::int64_t t0 = monotonic_ms();
-    const std::string tree = "/lib/modules/" + c.kernel_release;
+    // The builder names the module tree after the image's kernel
+    // (/etc/pib-init/kernel-version); uname -r is the same kernel, but trust
+    // the file the tree was built from when they differ.
+    std::string tree = "/lib/modules/" + c.kernel_release;
+    std::string baked = read_file(kKernelVersion);
+    while (!baked.empty() && (baked.back() == '\n' || baked.back() == ' ')) baked.pop_back();
+    if (!baked.empty() && !std::filesystem::exists(tree)) tree = "/lib/modules/" + baked;
     std::vector<std::string> list;
     for (const auto& name : c.params.modules) {
         auto rel = find_module(tree, name);

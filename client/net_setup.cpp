@@ -125,8 +125,12 @@ Result<std::string> choose_interface(const std::string& wanted, int timeout_ms,
         if (!wanted.empty()) {
             if (std::find(names.begin(), names.end(), wanted) != names.end()) return wanted;
         } else {
-            for (const auto& n : names)
-                if (n != "lo") return n;
+            // Ethernet only (ARPHRD_ETHER = 1): not lo, nor sit0/tunl0 should a tunnel module be loaded.
+            for (const auto& n : names) {
+                std::ifstream type_file("/sys/class/net/" + n + "/type");
+                int type = 0;
+                if (type_file >> type && type == 1) return n;
+            }
         }
         if (monotonic_ms() >= end)
             return fail(Errc::not_found, wanted.empty() ? "no network interface besides lo"

@@ -15,7 +15,7 @@ namespace pib::client {
 
 using Ipv4Addr = std::array<std::uint8_t, 4>;
 
-/// `wanted` if given, else the first non-loopback interface in name order,
+/// `wanted` if given, else the first Ethernet interface in name order,
 /// waiting up to `timeout_ms` for it to appear (drivers probe asynchronously).
 Result<std::string> choose_interface(const std::string& wanted, int timeout_ms,
                                      const std::function<void(const std::string&)>& say);

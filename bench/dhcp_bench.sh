@@ -123,10 +123,10 @@ cell() {
   echo "$1, $2 %, $3 / $4"
 }
 best() {  # the highest rate asked with no loss
-  local b=- rate
+  local name=$1 b=- rate loss
   for rate in $RATES; do
-    set -- ${RESULT[$1,$rate]:-- - - -}
-    [ "$2" = 0.00 ] && b=$rate
+    read -r _ loss _ _ <<<"${RESULT[$name,$rate]:-- - - -}"
+    [ "$loss" = 0.00 ] && b=$rate
   done
   echo "$b"
 }

@@ -21,8 +21,9 @@ inline const std::vector<std::string> kFixtures = {
     "bios_pxe_discover", "uefi_arm64_discover", "uefi_http_discover", "uefi_x64_request_4011",
 };
 
+/// tests/dhcp/data/<file>, from any test area (the netbootd tests use the captures too).
 inline std::string data_path(const std::string& file) {
-    return std::string(PIB_TEST_DATA) + "/" + file;
+    return std::string(PIB_SOURCE_DIR) + "/tests/dhcp/data/" + file;
 }
 
 /// Bytes of data/<name>.hex: hex digits, whitespace ignored, '#' to end of line a comment.

@@ -27,6 +27,7 @@
 #include "netbootd/dhcp_leases.hpp"
 #include "netbootd/dhcp_proxy_server.hpp"
 #include "netbootd/event_loop.hpp"
+#include "dhcp/dhcp_fixture.hpp"
 #include "netns.hpp"
 #include "support/test_support.hpp"
 
@@ -310,21 +311,6 @@ constexpr const char* kServerIp = "10.214.1.1";
 constexpr const char* kBridge = "br-s";
 constexpr const char* kReservedMac = "52:54:00:aa:bb:07";
 
-/// Bytes of tests/dhcp/data/<name>.hex ('#' comments, whitespace ignored).
-dhcp::DhcpPacket load_fixture(const std::string& name) {
-    const std::string text =
-        pib::test::read_text(std::string(PIB_SOURCE_DIR) + "/tests/dhcp/data/" + name + ".hex");
-    std::string digits;
-    bool comment = false;
-    for (char c : text) {
-        if (c == '\n') comment = false;
-        if (c == '#') comment = true;
-        if (!comment && !std::isspace(static_cast<unsigned char>(c))) digits += c;
-    }
-    auto p = dhcp::decode(pib::from_hex(digits).value_or(std::vector<std::uint8_t>{}));
-    EXPECT_TRUE(p.ok()) << name;
-    return p.ok() ? *p : dhcp::DhcpPacket{};
-}
 
 class FixedPolicy : public netbootd::BootPolicy {
   public:
@@ -688,7 +674,7 @@ TEST_F(DhcpFullNetns, ForeignAddressIsNaked) {
 
 TEST_F(DhcpFullNetns, PxeDiscoverGetsAnAddressAndTheBootFile) {
     start();
-    dhcp::DhcpPacket discover = load_fixture("bios_pxe_discover");
+    dhcp::DhcpPacket discover = pib::dhcp::test::load_packet("bios_pxe_discover");
     auto offer = exchange(discover);
     ASSERT_TRUE(offer.has_value()) << server_->log_text();
     EXPECT_EQ(*dhcp::message_type(offer->options), dhcp::MessageType::offer);
@@ -710,7 +696,7 @@ TEST_F(DhcpFullNetns, PxeDiscoverGetsAnAddressAndTheBootFile) {
     EXPECT_EQ(dhcp::field_string(ack->file), "undionly.kpxe");
 
     // A Pi gets an address and the boot menu in one offer.
-    auto pi = exchange(load_fixture("pi4_discover"));
+    auto pi = exchange(pib::dhcp::test::load_packet("pi4_discover"));
     ASSERT_TRUE(pi.has_value()) << server_->log_text();
     EXPECT_TRUE(in_pool(dhcp::to_string(pi->yiaddr)));
     EXPECT_NE(pi->yiaddr, offer->yiaddr);

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "common/hex.hpp"
+#include "dhcp/dhcp_fixture.hpp"
 #include "dhcp/options.hpp"
 #include "dhcp/packet.hpp"
 #include "netbootd/dhcp_proxy_server.hpp"
@@ -42,18 +43,6 @@ constexpr const char* kServerIf = "veth-s";
 constexpr const char* kClientIf = "veth-c";
 constexpr const char* kIpxeUrl = "http://10.214.0.1/boot.ipxe";
 
-/// Bytes of tests/dhcp/data/<name>.hex ('#' comments, whitespace ignored).
-std::vector<std::uint8_t> load_fixture(const std::string& name) {
-    const std::string text = pib::test::read_text(std::string(PIB_SOURCE_DIR) + "/tests/dhcp/data/" + name + ".hex");
-    std::string digits;
-    bool comment = false;
-    for (char c : text) {
-        if (c == '\n') comment = false;
-        if (c == '#') comment = true;
-        if (!comment && !std::isspace(static_cast<unsigned char>(c))) digits += c;
-    }
-    return pib::from_hex(digits).value_or(std::vector<std::uint8_t>{});
-}
 
 class TestPolicy : public netbootd::BootPolicy {
 public:
@@ -286,7 +275,7 @@ std::string option_text(const dhcp::DhcpPacket& p, std::uint8_t code) {
 }
 
 TEST_F(DhcpProxyNetns, Pi4DiscoverGetsTheBootMenu) {
-    auto reply = exchange(load_fixture("pi4_discover"));
+    auto reply = exchange(pib::dhcp::test::load_hex("pi4_discover"));
     ASSERT_TRUE(reply.has_value()) << proxy_->log_text();
     auto type = dhcp::message_type(reply->options);
     ASSERT_TRUE(type.ok());
@@ -303,24 +292,24 @@ TEST_F(DhcpProxyNetns, Pi4DiscoverGetsTheBootMenu) {
 }
 
 TEST_F(DhcpProxyNetns, BiosAndUefiGetTheirBootFiles) {
-    auto bios = exchange(load_fixture("bios_pxe_discover"));
+    auto bios = exchange(pib::dhcp::test::load_hex("bios_pxe_discover"));
     ASSERT_TRUE(bios.has_value()) << proxy_->log_text();
     EXPECT_EQ(dhcp::field_string(bios->file), "undionly.kpxe");
     EXPECT_EQ(dhcp::to_string(bios->siaddr), kServerIp);
     EXPECT_EQ(option_text(*bios, dhcp::code::vendor_class), "PXEClient");
 
-    auto uefi = exchange(load_fixture("uefi_x64_discover"));
+    auto uefi = exchange(pib::dhcp::test::load_hex("uefi_x64_discover"));
     ASSERT_TRUE(uefi.has_value()) << proxy_->log_text();
     EXPECT_EQ(dhcp::field_string(uefi->file), "ipxe.efi");
     EXPECT_EQ(server_id_text(*uefi), kServerIp);
     EXPECT_EQ(uefi->yiaddr, dhcp::Ipv4{});
 
-    auto ipxe = exchange(load_fixture("ipxe_bios_discover"));
+    auto ipxe = exchange(pib::dhcp::test::load_hex("ipxe_bios_discover"));
     ASSERT_TRUE(ipxe.has_value()) << proxy_->log_text();
     EXPECT_EQ(dhcp::field_string(ipxe->file), kIpxeUrl);
 
     // Boot server discovery on 4011: a unicast REQUEST gets a DHCPACK back to its source port.
-    auto ack = exchange(load_fixture("uefi_x64_request_4011"), true);
+    auto ack = exchange(pib::dhcp::test::load_hex("uefi_x64_request_4011"), true);
     ASSERT_TRUE(ack.has_value()) << proxy_->log_text();
     auto type = dhcp::message_type(ack->options);
     ASSERT_TRUE(type.ok());
@@ -333,7 +322,7 @@ TEST_F(DhcpProxyNetns, BiosAndUefiGetTheirBootFiles) {
 }
 
 TEST_F(DhcpProxyNetns, MalformedPacketsAreDroppedAndCounted) {
-    auto bytes = load_fixture("pi4_discover");
+    auto bytes = pib::dhcp::test::load_hex("pi4_discover");
     bytes.resize(100);  // cut inside the header: decode fails
     EXPECT_FALSE(exchange(bytes).has_value());
     auto m = proxy_->stop();

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/hex.hpp"
+#include "dhcp/dhcp_fixture.hpp"
 #include "dhcp/options.hpp"
 #include "dhcp/packet.hpp"
 #include "netns.hpp"
@@ -39,17 +40,6 @@ namespace {
 constexpr const char* kServer = "10.218.0.1";
 constexpr const char* kSerial = "5b154510";  // in the fixture's option 97
 
-std::vector<std::uint8_t> fixture(const std::string& name) {
-    const std::string text = read_text(fs::path(PIB_SOURCE_DIR) / "tests/dhcp/data" / (name + ".hex"));
-    std::string digits;
-    bool comment = false;
-    for (char c : text) {
-        if (c == '\n') comment = false;
-        if (c == '#') comment = true;
-        if (!comment && !std::isspace(static_cast<unsigned char>(c))) digits += c;
-    }
-    return pib::from_hex(digits).value_or(std::vector<std::uint8_t>{});
-}
 
 struct Child {
     pid_t pid = -1;
@@ -215,7 +205,7 @@ TEST(PiBoot, ScriptedPi4GetsProxyOfferThenItsNodesFilesByTftp) {
         bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me);
         timeval tv{0, 300000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        const auto discover = fixture("pi4_discover");
+        const auto discover = pib::dhcp::test::load_hex("pi4_discover");
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons(67);

@@ -140,7 +140,7 @@ TEST(E2eNetboot, TwoNodesBootVerifiedRebootPristineAndTamperingRefused) {
         _exit(127);
     }
     const std::string done = "PIB-FACTS done";
-    ASSERT_TRUE(wait_for([&] { return count(vms.console(1), done) >= 1 && count(vms.console(2), done) >= 1; }, 300s))
+    ASSERT_TRUE(wait_for([&] { return count(vms.console(1), done) >= 1 && count(vms.console(2), done) >= 1; }, 420s))
         << "node-a:\n" << vms.console(1) << "\nnode-b:\n" << vms.console(2) << "\nnetbootd:\n"
         << read_text(vms.workdir / "netbootd.log");
 
@@ -190,10 +190,10 @@ TEST(E2eNetboot, TwoNodesBootVerifiedRebootPristineAndTamperingRefused) {
     ASSERT_EQ(render("other.key", {"--node", "node-b"}), 0) << out;
     ASSERT_TRUE(monitor(vms.workdir / "monitor-1.sock", "system_reset"));
     ASSERT_TRUE(monitor(vms.workdir / "monitor-2.sock", "system_reset"));
-    ASSERT_TRUE(wait_for([&] { return count(vms.console(1), done) >= 2; }, 240s)) << vms.console(1);
+    ASSERT_TRUE(wait_for([&] { return count(vms.console(1), done) >= 2; }, 360s)) << vms.console(1);
     const std::string second = after(vms.console(1), "PIB-FACTS hostname=", 2);
     EXPECT_NE(second.find("PIB-FACTS marker=absent\n"), std::string::npos) << "a file written survived a reboot";
-    ASSERT_TRUE(wait_for([&] { return vms.console(2).find(other_overlay_msg) != std::string::npos; }, 240s))
+    ASSERT_TRUE(wait_for([&] { return vms.console(2).find(other_overlay_msg) != std::string::npos; }, 360s))
         << vms.console(2);
     {
         const std::string c2 = after(vms.console(2), other_overlay_msg, 1);
@@ -213,7 +213,7 @@ TEST(E2eNetboot, TwoNodesBootVerifiedRebootPristineAndTamperingRefused) {
     }
     const std::size_t failures_before = count(vms.console(1), other_overlay_msg);
     ASSERT_TRUE(monitor(vms.workdir / "monitor-1.sock", "system_reset"));
-    ASSERT_TRUE(wait_for([&] { return count(vms.console(1), other_overlay_msg) > failures_before; }, 240s))
+    ASSERT_TRUE(wait_for([&] { return count(vms.console(1), other_overlay_msg) > failures_before; }, 360s))
         << vms.console(1);
     const std::string c1 = after(vms.console(1), other_overlay_msg, failures_before + 1);
     EXPECT_NE(c1.find("root.squashfs"), std::string::npos) << c1.substr(0, 400);

@@ -1,5 +1,6 @@
 // Entry points of the netbootd config: text -> validated NetbootdConfig or
 // every problem found; the checks that span several keys; the key reference.
+#include "config/ipv4.hpp"
 #include "netbootd/config.hpp"
 
 #include <unistd.h>
@@ -12,28 +13,9 @@
 
 namespace pib::netbootd {
 
-std::optional<Ipv4> parse_ipv4(std::string_view s) {
-    Ipv4 a = 0;
-    for (int i = 0; i < 4; ++i) {
-        auto dot = i < 3 ? s.find('.') : s.size();
-        if (dot == std::string_view::npos) return std::nullopt;
-        auto part = s.substr(0, dot);
-        unsigned v = 256;
-        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-        // Leading zeros are refused: inet_aton(3) would read them as octal.
-        if (part.empty() || part.size() > 3 || ec != std::errc() ||
-            end != part.data() + part.size() || v > 255 || (part.size() > 1 && part[0] == '0'))
-            return std::nullopt;
-        a = a << 8 | v;
-        s.remove_prefix(i < 3 ? dot + 1 : dot);
-    }
-    return a;
-}
+std::optional<Ipv4> parse_ipv4(std::string_view s) { return ::pib::parse_ipv4(s); }
 
-std::string ipv4_string(Ipv4 a) {
-    return std::to_string(a >> 24) + "." + std::to_string(a >> 16 & 255) + "." +
-           std::to_string(a >> 8 & 255) + "." + std::to_string(a & 255);
-}
+std::string ipv4_string(Ipv4 a) { return ::pib::ipv4_text(a); }
 
 const char* dhcp_mode_name(DhcpMode m) { return m == DhcpMode::full ? "full" : "proxy"; }
 const char* nfs_server_name(NfsServer s) { return s == NfsServer::ganesha ? "ganesha" : "kernel"; }

@@ -1,3 +1,4 @@
+#include "config/ipv4.hpp"
 #include "inventory/inventory_syntax.hpp"
 
 #include <array>
@@ -151,28 +152,9 @@ std::string check_release_id(std::string_view s) {
     return ok ? "" : "must be a release id (letters, digits, '.', '_', '-', '+')" + got(s);
 }
 
-std::optional<Ipv4> parse_ipv4(std::string_view s) {
-    Ipv4 a = 0;
-    for (int i = 0; i < 4; ++i) {
-        auto dot = i < 3 ? s.find('.') : s.size();
-        if (dot == std::string_view::npos) return std::nullopt;
-        auto part = s.substr(0, dot);
-        unsigned v = 256;
-        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
-        // Leading zeros are refused: inet_aton(3) would read them as octal.
-        if (part.empty() || part.size() > 3 || ec != std::errc() ||
-            end != part.data() + part.size() || v > 255 || (part.size() > 1 && part[0] == '0'))
-            return std::nullopt;
-        a = a << 8 | v;
-        s.remove_prefix(i < 3 ? dot + 1 : dot);
-    }
-    return a;
-}
+std::optional<Ipv4> parse_ipv4(std::string_view s) { return ::pib::parse_ipv4(s); }
 
-std::string ipv4_text(Ipv4 a) {
-    return std::to_string(a >> 24) + "." + std::to_string(a >> 16 & 255) + "." +
-           std::to_string(a >> 8 & 255) + "." + std::to_string(a & 255);
-}
+std::string ipv4_text(Ipv4 a) { return ::pib::ipv4_text(a); }
 
 std::string check_ipv4(std::string_view s) {
     return parse_ipv4(s) ? "" : "must be an IPv4 address like 192.168.1.1" + got(s);

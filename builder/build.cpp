@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "builder/build_context.hpp"
+#include "builder/verity_tree.hpp"
 #include "common/fs.hpp"
 #include "common/process.hpp"
 #include "crypto/sha256.hpp"
@@ -47,6 +48,18 @@ Status make_squashfs_stage(BuildContext& ctx) {
     return {};
 }
 
+// The dm-verity tree of root.squashfs (builder/verity_tree.hpp), so a client
+// reading the image over NFS has the kernel check each block as it is read.
+// The salt is the image's own digest: reproducible, and different per image.
+Status make_verity_stage(BuildContext& ctx) {
+    auto info = write_verity_tree(ctx.release_tmp / "root.squashfs", ctx.release_tmp / "root.verity");
+    if (!info) return info.error();
+    ctx.log.event(Level::info, "build", "verity").kv("data_blocks", info->data_blocks)
+        .kv("root_hash", info->root_hash);
+    ctx.verity = *info;
+    return {};
+}
+
 Result<Manifest> write_manifest_stage(BuildContext& ctx, const SigningKey& key) {
     Manifest m;
     m.name = ctx.recipe.name;
@@ -75,6 +88,7 @@ Result<Manifest> write_manifest_stage(BuildContext& ctx, const SigningKey& key) 
               {"devices", s.devices},
               {"hard_links", s.hard_links},
               {"content_bytes", s.bytes_in}};
+    m.verity = ctx.verity;
     PIB_TRY(write_signed_manifest(ctx.release_tmp, m, key));
     // Check what we wrote the way a client will: catches a broken signer or a
     // file changed under us before anything is published.
@@ -199,6 +213,7 @@ Result<BuildResult> build_release(const Recipe& recipe, const SigningKey& key,
         {"sanitize_root", [&] { return sanitize_root(ctx); }},
         {"configure_boot", [&] { return configure_boot(ctx); }},
         {"make_squashfs", [&] { return make_squashfs_stage(ctx); }},
+        {"make_verity", [&] { return make_verity_stage(ctx); }},
         {"write_manifest", [&]() -> Status {
              auto m = write_manifest_stage(ctx, key);
              if (!m) return m.error();

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct BuildContext {
     std::vector<BuildInput> inputs;         ///< manifest inputs, in the order met
     nlohmann::json boot_facts = nlohmann::json::object();
     SquashfsStats squashfs;
+    std::optional<VerityInfo> verity;       ///< root.verity's parameters (make_verity)
     std::vector<std::string> warnings;
 
     /// Environment for every tool run inside or on the root.

@@ -174,6 +174,49 @@ Result<json> parse_json_no_duplicates(std::string_view bytes) {
     }
 }
 
+bool is_hex(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+}
+
+bool is_power_of_two_in(std::int64_t v, std::int64_t lo, std::int64_t hi) {
+    return v >= lo && v <= hi && (v & (v - 1)) == 0;
+}
+
+// Field -> problem for a verity object; the kernel's own limits
+// (drivers/md/dm-verity-target.c: block sizes 512..PAGE_SIZE powers of two).
+std::vector<std::pair<std::string, std::string>> verity_problems(
+    const VerityInfo& v, const std::vector<Artifact>& artifacts) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto listed = [&](const std::string& path) {
+        return std::any_of(artifacts.begin(), artifacts.end(),
+                           [&](const Artifact& a) { return a.path == path; });
+    };
+    for (const auto& [field, path] : {std::pair<const char*, const std::string&>{"data_path", v.data_path},
+                                      {"hash_path", v.hash_path}}) {
+        if (!listed(path)) out.emplace_back(field, "\"" + path + "\" is not an artifact");
+    }
+    if (v.algorithm != "sha256") out.emplace_back("algorithm", "only sha256 is supported");
+    if (v.version != 1) out.emplace_back("version", "only hash format 1 is supported");
+    if (!is_power_of_two_in(v.data_block_size, 512, 4096))
+        out.emplace_back("data_block_size", "must be a power of two in 512..4096");
+    if (!is_power_of_two_in(v.hash_block_size, 512, 4096))
+        out.emplace_back("hash_block_size", "must be a power of two in 512..4096");
+    if (v.data_blocks == 0) out.emplace_back("data_blocks", "must not be 0");
+    if (v.hash_block_size > 0 && v.hash_offset % static_cast<std::uint64_t>(v.hash_block_size) != 0)
+        out.emplace_back("hash_offset", "must be a multiple of hash_block_size");
+    if (v.salt.size() > 512 || v.salt.size() % 2 != 0 || !is_hex(v.salt))
+        out.emplace_back("salt", "expected up to 256 bytes as lower-case hex");
+    if (!is_sha256_hex(v.root_hash)) out.emplace_back("root_hash", "expected 64 lower-case hex digits");
+    for (const auto& a : artifacts) {
+        if (a.path == v.data_path && v.data_block_size > 0 &&
+            a.size != v.data_blocks * static_cast<std::uint64_t>(v.data_block_size))
+            out.emplace_back("data_blocks", "does not match the size of " + a.path);
+    }
+    return out;
+}
+
 // Every problem validate() reports, one entry each.
 std::vector<std::string> manifest_problems(const Manifest& m) {
     std::vector<std::string> problems;
@@ -240,6 +283,9 @@ std::vector<std::string> manifest_problems(const Manifest& m) {
             bad(f, "floating-point numbers are not allowed");
         }
     }
+    if (m.verity) {
+        for (const auto& p : verity_problems(*m.verity, m.artifacts)) bad("verity." + p.first, p.second);
+    }
     return problems;
 }
 
@@ -270,6 +316,19 @@ std::string Manifest::to_json() const {
     }
     j["boot"] = boot;
     j["root"] = root;
+    if (verity) {
+        const VerityInfo& v = *verity;
+        j["verity"] = {{"data_path", v.data_path},
+                       {"hash_path", v.hash_path},
+                       {"algorithm", v.algorithm},
+                       {"version", v.version},
+                       {"data_block_size", v.data_block_size},
+                       {"hash_block_size", v.hash_block_size},
+                       {"data_blocks", v.data_blocks},
+                       {"hash_offset", v.hash_offset},
+                       {"salt", v.salt},
+                       {"root_hash", v.root_hash}};
+    }
     // Strings always came from parse() (valid UTF-8) or from the builder; an
     // invalid byte is replaced rather than thrown, and validate() is what
     // guarantees a signed manifest parses back to itself.
@@ -291,7 +350,7 @@ Result<Manifest> Manifest::parse(std::string_view bytes) {
     r.only_keys(
         j,
         {"format_version", "name", "version", "arch", "board", "description", "tool_version",
-         "recipe_sha256", "source_date_epoch", "inputs", "artifacts", "boot", "root"},
+         "recipe_sha256", "source_date_epoch", "inputs", "artifacts", "boot", "root", "verity"},
         "");
 
     Manifest m;
@@ -328,6 +387,26 @@ Result<Manifest> Manifest::parse(std::string_view bytes) {
     });
     if (const json* v = r.member(j, "", "boot")) m.boot = *v;
     if (const json* v = r.member(j, "", "root")) m.root = *v;
+    if (auto it = j.find("verity"); it != j.end() && r.object(*it, "verity")) {
+        const json& o = *it;
+        const std::string prefix = "verity.";
+        VerityInfo v;
+        r.only_keys(o,
+                    {"data_path", "hash_path", "algorithm", "version", "data_block_size",
+                     "hash_block_size", "data_blocks", "hash_offset", "salt", "root_hash"},
+                    prefix);
+        r.get(o, prefix, "data_path", v.data_path);
+        r.get(o, prefix, "hash_path", v.hash_path);
+        r.get(o, prefix, "algorithm", v.algorithm);
+        r.get(o, prefix, "version", v.version);
+        r.get(o, prefix, "data_block_size", v.data_block_size);
+        r.get(o, prefix, "hash_block_size", v.hash_block_size);
+        r.get(o, prefix, "data_blocks", v.data_blocks);
+        r.get(o, prefix, "hash_offset", v.hash_offset);
+        r.get(o, prefix, "salt", v.salt);
+        r.get(o, prefix, "root_hash", v.root_hash);
+        m.verity = v;
+    }
 
     // Values are checked once every type is right (else each wrong type
     // would be reported twice).

@@ -35,6 +35,23 @@ struct BuildInput {
     bool operator==(const BuildInput&) const = default;
 };
 
+/// The dm-verity hash tree of the root image (format version 1 as veritysetup
+/// writes it with --no-superblock): what a client needs to build the
+/// kernel's "verity" table. Every field is signed with the manifest.
+struct VerityInfo {
+    std::string data_path = "root.squashfs";  ///< the artifact the tree covers
+    std::string hash_path = "root.verity";    ///< the artifact holding the tree
+    std::string algorithm = "sha256";
+    std::int64_t version = 1;                 ///< dm-verity hash format (1: hash(salt || block))
+    std::int64_t data_block_size = 4096;
+    std::int64_t hash_block_size = 4096;
+    std::uint64_t data_blocks = 0;            ///< data_path's size / data_block_size
+    std::uint64_t hash_offset = 0;            ///< bytes into hash_path where the tree starts
+    std::string salt;                         ///< hex
+    std::string root_hash;                    ///< hex
+    bool operator==(const VerityInfo&) const = default;
+};
+
 struct Manifest {
     int format_version = kManifestFormatVersion;
     std::string name;
@@ -51,6 +68,8 @@ struct Manifest {
     nlohmann::json boot = nlohmann::json::object();
     /// Squashfs facts: {"compression": "zstd", "level": 15, "block_size": 131072, "inodes": N, ...}.
     nlohmann::json root = nlohmann::json::object();
+    /// The root image's dm-verity tree; absent in releases built before it existed.
+    std::optional<VerityInfo> verity;
 
     /// The canonical bytes that are signed.
     std::string to_json() const;

@@ -74,7 +74,10 @@ TEST_F(BuildTest, ReleaseHasTheDesignLayoutAndVerifies) {
     EXPECT_EQ(m->boot["kernel_source"], "/boot/vmlinuz-6.1.0-test");
     ASSERT_FALSE(m->inputs.empty());
     EXPECT_EQ(m->inputs.front().kind, "recipe");
-    EXPECT_EQ(m->artifacts.size(), 4u);  // root.squashfs + 3 boot files, nothing else
+    EXPECT_EQ(m->artifacts.size(), 5u);  // root.squashfs, root.verity + 3 boot files, nothing else
+    ASSERT_TRUE(m->verity.has_value());
+    EXPECT_EQ(m->verity->hash_path, "root.verity");
+    EXPECT_EQ(m->verity->data_blocks * 4096, std::filesystem::file_size(dir / "root.squashfs"));
 
     // Nothing else is left next to the release, and the work tree is gone.
     int entries = 0;

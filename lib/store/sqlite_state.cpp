@@ -1,211 +1,305 @@
-// FleetState on SQLite: WAL journal so the CLI writes while netbootd reads,
-// a busy timeout instead of SQLITE_BUSY errors, one transaction per change.
-#include <sqlite3.h>
+// FleetState on SQLite: channels, pins, reports, history and the reads
+// netbootd makes. The rollout engine is in sqlite_rollouts.cpp.
+#include "store/sqlite_state.hpp"
 
-#include <chrono>
-
-#include "store/fleet_state.hpp"
+#include <nlohmann/json.hpp>
 
 namespace pib::store {
 
+using nlohmann::json;
+using sql::Stmt;
+using sql::unix_now;
+
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS channels (
-    name TEXT PRIMARY KEY,
-    release TEXT NOT NULL,
-    updated_at INTEGER NOT NULL,
-    updated_by TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reports (
-    id INTEGER PRIMARY KEY,
-    node TEXT NOT NULL,
-    release TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    healthy INTEGER NOT NULL,
-    at INTEGER NOT NULL,
-    address TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reports_by_node ON reports(node, id);
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY,
-    at INTEGER NOT NULL,
-    who TEXT NOT NULL,
-    action TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-)sql";
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+Status check_name(std::string_view what, std::string_view v) {
+    if (v.empty()) return fail(Errc::invalid, std::string(what) + " must not be empty");
+    for (char c : v)
+        if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f)
+            return fail(Errc::invalid, std::string(what) + " \"" + std::string(v) +
+                                           "\" must not contain spaces or control characters");
+    return {};
 }
 
-class Stmt {
-public:
-    Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-    ~Stmt() { sqlite3_finalize(s_); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    bool ok() const { return rc_ == SQLITE_OK; }
-    Stmt& bind(int i, std::string_view v) {
-        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& bind(int i, std::int64_t v) {
-        sqlite3_bind_int64(s_, i, v);
-        return *this;
-    }
-    int step() { return sqlite3_step(s_); }
-    std::string text(int col) const {
-        auto* p = sqlite3_column_text(s_, col);
-        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
-                 : std::string();
-    }
-    std::int64_t integer(int col) const { return sqlite3_column_int64(s_, col); }
+BootReport report_row(const Stmt& s) {
+    BootReport r;
+    r.node = s.text(0);
+    r.release = s.text(1);
+    r.kind = s.text(2);
+    r.healthy = s.integer(3) != 0;
+    r.at = s.integer(4);
+    r.address = s.text(5);
+    r.detail_json = s.text(6);
+    return r;
+}
 
-private:
-    sqlite3_stmt* s_ = nullptr;
-    int rc_ = SQLITE_ERROR;
-};
+constexpr const char* kChannelCols = "name, release, maint_window, updated_at, updated_by, previous";
 
-class SqliteState : public FleetState {
-public:
-    explicit SqliteState(sqlite3* db) : db_(db) {}
-    ~SqliteState() override { sqlite3_close_v2(db_); }
-
-    Status exec(const char* sql) {
-        char* err = nullptr;
-        if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-            std::string msg = err ? err : sqlite3_errmsg(db_);
-            sqlite3_free(err);
-            return fail(Errc::io, std::string("sqlite: ") + msg);
-        }
-        return {};
-    }
-    Error error(std::string_view what) const {
-        return fail(Errc::io, "sqlite " + std::string(what) + ": " + sqlite3_errmsg(db_));
-    }
-
-    Result<std::optional<std::string>> channel_release(std::string_view channel) override {
-        Stmt s(db_, "SELECT release FROM channels WHERE name = ?1");
-        if (!s.ok()) return error("prepare");
-        s.bind(1, channel);
-        int rc = s.step();
-        if (rc == SQLITE_ROW) return std::optional<std::string>(s.text(0));
-        if (rc == SQLITE_DONE) return std::optional<std::string>();
-        return error("channel_release");
-    }
-
-    Result<std::map<std::string, std::string>> channels() override {
-        Stmt s(db_, "SELECT name, release FROM channels ORDER BY name");
-        if (!s.ok()) return error("prepare");
-        std::map<std::string, std::string> out;
-        int rc;
-        while ((rc = s.step()) == SQLITE_ROW) out.emplace(s.text(0), s.text(1));
-        if (rc != SQLITE_DONE) return error("channels");
-        return out;
-    }
-
-    Status set_channel(std::string_view channel, std::string_view release, std::string_view who) override {
-        PIB_TRY(exec("BEGIN IMMEDIATE"));
-        auto now = unix_now();
-        Stmt up(db_,
-                "INSERT INTO channels(name, release, updated_at, updated_by) VALUES(?1, ?2, ?3, ?4) "
-                "ON CONFLICT(name) DO UPDATE SET release = excluded.release, "
-                "updated_at = excluded.updated_at, updated_by = excluded.updated_by");
-        Stmt hist(db_, "INSERT INTO history(at, who, action, detail) VALUES(?1, ?2, 'channel set', ?3)");
-        if (!up.ok() || !hist.ok()) {
-            (void)exec("ROLLBACK");
-            return error("prepare");
-        }
-        up.bind(1, channel).bind(2, release).bind(3, now).bind(4, who);
-        hist.bind(1, now).bind(2, who).bind(3, std::string(channel) + " -> " + std::string(release));
-        if (up.step() != SQLITE_DONE || hist.step() != SQLITE_DONE) {
-            auto e = error("set_channel");
-            (void)exec("ROLLBACK");
-            return e;
-        }
-        return exec("COMMIT");
-    }
-
-    Status add_report(const BootReport& r) override {
-        Stmt s(db_,
-               "INSERT INTO reports(node, release, kind, healthy, at, address, detail) "
-               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-        if (!s.ok()) return error("prepare");
-        s.bind(1, r.node).bind(2, r.release).bind(3, r.kind).bind(4, std::int64_t{r.healthy ? 1 : 0});
-        s.bind(5, r.at ? r.at : unix_now()).bind(6, r.address).bind(7, r.detail_json);
-        if (s.step() != SQLITE_DONE) return error("add_report");
-        return {};
-    }
-
-    static BootReport row(const Stmt& s) {
-        BootReport r;
-        r.node = s.text(0);
-        r.release = s.text(1);
-        r.kind = s.text(2);
-        r.healthy = s.integer(3) != 0;
-        r.at = s.integer(4);
-        r.address = s.text(5);
-        r.detail_json = s.text(6);
-        return r;
-    }
-
-    Result<std::optional<BootReport>> last_report(std::string_view node) override {
-        Stmt s(db_,
-               "SELECT node, release, kind, healthy, at, address, detail FROM reports "
-               "WHERE node = ?1 ORDER BY id DESC LIMIT 1");
-        if (!s.ok()) return error("prepare");
-        s.bind(1, node);
-        int rc = s.step();
-        if (rc == SQLITE_ROW) return std::optional<BootReport>(row(s));
-        if (rc == SQLITE_DONE) return std::optional<BootReport>();
-        return error("last_report");
-    }
-
-    Result<std::map<std::string, BootReport>> last_reports() override {
-        Stmt s(db_,
-               "SELECT node, release, kind, healthy, at, address, detail FROM reports "
-               "WHERE id IN (SELECT MAX(id) FROM reports GROUP BY node)");
-        if (!s.ok()) return error("prepare");
-        std::map<std::string, BootReport> out;
-        int rc;
-        while ((rc = s.step()) == SQLITE_ROW) {
-            auto r = row(s);
-            out.emplace(r.node, std::move(r));
-        }
-        if (rc != SQLITE_DONE) return error("last_reports");
-        return out;
-    }
-
-    Result<std::uint64_t> change_counter() override {
-        Stmt s(db_, "PRAGMA data_version");
-        if (!s.ok() || s.step() != SQLITE_ROW) return error("data_version");
-        return static_cast<std::uint64_t>(s.integer(0));
-    }
-
-private:
-    sqlite3* db_;
-};
+Channel channel_row(const Stmt& s) {
+    return Channel{s.text(0), s.text(1), s.text(2), s.integer(3), s.text(4), s.text(5)};
+}
 
 }  // namespace
 
+Status SqliteState::add_history(std::int64_t at, std::string_view who, std::string_view action,
+                                std::string_view detail) {
+    return db_.run("INSERT INTO history(at, who, action, detail) VALUES(?1, ?2, ?3, ?4)", at, who, action, detail);
+}
+
+Result<std::optional<Channel>> SqliteState::read_channel(std::string_view channel) {
+    const std::string q = std::string("SELECT ") + kChannelCols + " FROM channels WHERE name = ?1";
+    Stmt s(db_.handle(), q.c_str());
+    if (!s.ok()) return db_.error(q);
+    s.args(channel);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return std::optional<Channel>(channel_row(s));
+    if (rc == SQLITE_DONE) return std::optional<Channel>();
+    return db_.error("read channel");
+}
+
+Status SqliteState::move_channel(std::string_view channel, std::string_view release, std::string_view who,
+                                 std::string_view action, std::string detail_json, std::int64_t now) {
+    auto old = read_channel(channel);
+    if (!old) return old.error();
+    const std::string from = *old ? (*old)->release : std::string();
+    PIB_TRY(db_.run("INSERT INTO channels(name, release, updated_at, updated_by, previous) "
+                    "VALUES(?1, ?2, ?3, ?4, '') ON CONFLICT(name) DO UPDATE SET "
+                    "previous = CASE WHEN release = excluded.release THEN previous ELSE release END, "
+                    "release = excluded.release, updated_at = excluded.updated_at, "
+                    "updated_by = excluded.updated_by",
+                    channel, release, now, who));
+    if (from != release)
+        PIB_TRY(db_.run("INSERT INTO channel_changes(channel, from_release, to_release, at, who) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5)",
+                        channel, from, release, now, who));
+    return add_history(now, who, action, detail_json);
+}
+
+Result<std::optional<std::string>> SqliteState::channel_release(std::string_view channel) {
+    auto c = read_channel(channel);
+    if (!c) return c.error();
+    if (!*c) return std::optional<std::string>();
+    return std::optional<std::string>((*c)->release);
+}
+
+Result<std::map<std::string, std::string>> SqliteState::channels() {
+    auto list = channel_list();
+    if (!list) return list.error();
+    std::map<std::string, std::string> out;
+    for (auto& c : *list) out.emplace(c.name, c.release);
+    return out;
+}
+
+Result<std::vector<Channel>> SqliteState::channel_list() {
+    const std::string q = std::string("SELECT ") + kChannelCols + " FROM channels ORDER BY name";
+    Stmt s(db_.handle(), q.c_str());
+    if (!s.ok()) return db_.error(q);
+    std::vector<Channel> out;
+    PIB_TRY(db_.each(s, [&](const Stmt& row) -> Status {
+        out.push_back(channel_row(row));
+        return {};
+    }));
+    return out;
+}
+
+Status SqliteState::set_channel(std::string_view channel, std::string_view release, std::string_view who) {
+    PIB_TRY(check_name("channel name", channel));
+    PIB_TRY(check_name("release", release));
+    return db_.write<void>([&]() -> Status {
+        auto active = active_rollout_id(channel);
+        if (!active) return active.error();
+        if (*active) return active_rollout_error(channel, **active);
+        auto old = channel_release(channel);
+        if (!old) return old.error();
+        json d = {{"channel", channel}, {"from", old->value_or("")}, {"to", release}};
+        return move_channel(channel, release, who, "channel set", d.dump(), unix_now());
+    });
+}
+
+
+Status SqliteState::set_channel_window(std::string_view channel, std::string_view window, std::string_view who) {
+    if (!window.empty() && !parse_window(window))
+        return fail(Errc::invalid, "window \"" + std::string(window) +
+                                       "\": expected HH:MM-HH:MM (24-hour, may wrap midnight), e.g. 02:00-04:30");
+    return db_.write<void>([&]() -> Status {
+        auto old = read_channel(channel);
+        if (!old) return old.error();
+        if (!*old)
+            return fail(Errc::not_found, "channel " + std::string(channel) +
+                                             " is not set; give it a release first (pibuild channel set)");
+        const auto now = unix_now();
+        PIB_TRY(db_.run("UPDATE channels SET maint_window = ?2, updated_at = ?3, updated_by = ?4 WHERE name = ?1",
+                        channel, window, now, who));
+        json d = {{"channel", channel}, {"from", (*old)->window}, {"to", window}};
+        return add_history(now, who, "channel window", d.dump());
+    });
+}
+
+Status SqliteState::pin(std::string_view node, std::string_view release, std::string_view who) {
+    PIB_TRY(check_name("node name", node));
+    PIB_TRY(check_name("release", release));
+    return db_.write<void>([&]() -> Status {
+        const auto now = unix_now();
+        auto old = pins();
+        if (!old) return old.error();
+        auto it = old->find(std::string(node));
+        PIB_TRY(db_.run("INSERT INTO pins(node, release, at, who) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(node) "
+                        "DO UPDATE SET release = excluded.release, at = excluded.at, who = excluded.who",
+                        node, release, now, who));
+        json d = {{"node", node}, {"from", it == old->end() ? "" : it->second.release}, {"to", release}};
+        return add_history(now, who, "pin", d.dump());
+    });
+}
+
+Status SqliteState::unpin(std::string_view node, std::string_view who) {
+    return db_.write<void>([&]() -> Status {
+        auto old = pins();
+        if (!old) return old.error();
+        auto it = old->find(std::string(node));
+        if (it == old->end()) return fail(Errc::not_found, "node " + std::string(node) + " is not pinned");
+        PIB_TRY(db_.run("DELETE FROM pins WHERE node = ?1", node));
+        json d = {{"node", node}, {"from", it->second.release}};
+        return add_history(unix_now(), who, "unpin", d.dump());
+    });
+}
+
+Result<std::map<std::string, Pin>> SqliteState::pins() {
+    Stmt s(db_.handle(), "SELECT node, release, at, who FROM pins ORDER BY node");
+    if (!s.ok()) return db_.error("pins");
+    std::map<std::string, Pin> out;
+    PIB_TRY(db_.each(s, [&](const Stmt& row) -> Status {
+        out.emplace(row.text(0), Pin{row.text(0), row.text(1), row.integer(2), row.text(3)});
+        return {};
+    }));
+    return out;
+}
+
+Result<FleetView> SqliteState::view() {
+    return db_.read<FleetView>([&]() -> Result<FleetView> {
+        FleetView v;
+        auto list = channel_list();
+        if (!list) return list.error();
+        for (auto& c : *list) v.channels.emplace(c.name, std::move(c));
+        auto p = pins();
+        if (!p) return p.error();
+        v.pins = std::move(*p);
+        // Nodes of started waves of active rollouts are served the new release.
+        Stmt s(db_.handle(),
+               "SELECT n.node, r.id, n.wave, r.current_wave, r.to_release FROM rollout_nodes n "
+               "JOIN rollouts r ON r.id = n.rollout_id WHERE r.state IN ('running', 'paused')");
+        if (!s.ok()) return db_.error("view");
+        PIB_TRY(db_.each(s, [&](const Stmt& row) -> Status {
+            const int wave = static_cast<int>(row.integer(2));
+            v.rollout_wave[row.text(0)] = {row.integer(1), wave};
+            if (wave <= row.integer(3)) v.rollout_release[row.text(0)] = row.text(4);
+            return {};
+        }));
+        auto counter = change_counter();
+        if (!counter) return counter.error();
+        v.version = *counter;
+        return v;
+    });
+}
+
+Status SqliteState::add_report(const BootReport& r) {
+    PIB_TRY(check_name("node name", r.node));
+    if (r.kind != "boot" && r.kind != "health")
+        return fail(Errc::invalid, "report kind \"" + r.kind + "\": expected boot or health");
+    return db_.write<void>([&]() -> Status {
+        return db_.run("INSERT INTO reports(node, release, kind, healthy, at, address, detail) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       r.node, r.release, r.kind, std::int64_t{r.healthy ? 1 : 0}, r.at ? r.at : unix_now(),
+                       r.address, r.detail_json);
+    });
+}
+
+Result<std::optional<BootReport>> SqliteState::last_report(std::string_view node) {
+    Stmt s(db_.handle(),
+           "SELECT node, release, kind, healthy, at, address, detail FROM reports "
+           "WHERE node = ?1 ORDER BY id DESC LIMIT 1");
+    if (!s.ok()) return db_.error("last_report");
+    s.args(node);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW) return std::optional<BootReport>(report_row(s));
+    if (rc == SQLITE_DONE) return std::optional<BootReport>();
+    return db_.error("last_report");
+}
+
+Result<std::map<std::string, BootReport>> SqliteState::last_reports() {
+    Stmt s(db_.handle(),
+           "SELECT node, release, kind, healthy, at, address, detail FROM reports "
+           "WHERE id IN (SELECT MAX(id) FROM reports GROUP BY node)");
+    if (!s.ok()) return db_.error("last_reports");
+    std::map<std::string, BootReport> out;
+    PIB_TRY(db_.each(s, [&](const Stmt& row) -> Status {
+        auto r = report_row(row);
+        out.emplace(r.node, std::move(r));
+        return {};
+    }));
+    return out;
+}
+
+Result<std::vector<HistoryEntry>> SqliteState::history(std::size_t limit) {
+    Stmt s(db_.handle(), "SELECT id, at, who, action, detail FROM history ORDER BY id DESC LIMIT ?1");
+    if (!s.ok()) return db_.error("history");
+    s.args(limit ? static_cast<std::int64_t>(limit) : std::int64_t{-1});
+    std::vector<HistoryEntry> out;
+    PIB_TRY(db_.each(s, [&](const Stmt& row) -> Status {
+        out.push_back(HistoryEntry{row.integer(0), row.integer(1), row.text(2), row.text(3), row.text(4)});
+        return {};
+    }));
+    return out;
+}
+
+Status SqliteState::record(std::string_view action, std::string_view detail_json, std::string_view who) {
+    PIB_TRY(check_name("action", action.substr(0, action.find(' '))));
+    return db_.write<void>([&]() -> Status { return add_history(unix_now(), who, action, detail_json); });
+}
+
+Result<std::set<std::string>> SqliteState::referenced_releases(std::size_t keep_history) {
+    return db_.read<std::set<std::string>>([&]() -> Result<std::set<std::string>> {
+        std::set<std::string> out;
+        auto add = [&](const Stmt& row) -> Status {
+            for (int col : {0, 1})
+                if (auto t = row.text(col); !t.empty()) out.insert(t);
+            return {};
+        };
+        // The previous release stays too: a rollback without --to goes there.
+        Stmt ch(db_.handle(), "SELECT release, previous FROM channels");
+        Stmt pn(db_.handle(), "SELECT release, '' FROM pins");
+        Stmt ro(db_.handle(),
+                "SELECT from_release, to_release FROM rollouts WHERE state IN ('running', 'paused')");
+        Stmt hi(db_.handle(),
+                "SELECT from_release, to_release FROM channel_changes ORDER BY id DESC LIMIT ?1");
+        if (!ch.ok() || !pn.ok() || !ro.ok() || !hi.ok()) return db_.error("referenced_releases");
+        hi.args(static_cast<std::int64_t>(keep_history));
+        for (Stmt* s : {&ch, &pn, &ro, &hi}) PIB_TRY(db_.each(*s, add));
+        return out;
+    });
+}
+
+Result<std::uint64_t> SqliteState::change_counter() {
+    // data_version changes only for other connections' commits; this
+    // connection's own commits are counted locally. Both only grow.
+    auto v = db_.scalar("PRAGMA data_version");
+    if (!v) return v.error();
+    return (static_cast<std::uint64_t>(*v) << 32) + db_.local_commits();
+}
+
 Result<std::unique_ptr<FleetState>> open_sqlite_state(const std::filesystem::path& db_path) {
-    sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(db_path.c_str(), &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    sqlite3* h = nullptr;
+    const int rc = sqlite3_open_v2(db_path.c_str(), &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
     if (rc != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-        sqlite3_close_v2(db);
+        std::string msg = h ? sqlite3_errmsg(h) : sqlite3_errstr(rc);
+        sqlite3_close_v2(h);
         return fail(Errc::io, "open " + db_path.string() + ": " + msg);
     }
-    auto state = std::make_unique<SqliteState>(db);
-    sqlite3_busy_timeout(db, 5000);
-    PIB_TRY(state->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
-    PIB_TRY(state->exec(kSchema));
+    auto state = std::make_unique<SqliteState>(h);
+    sqlite3_busy_timeout(h, 15000);
+    auto st = state->db().exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    if (st) st = migrate_schema(state->db());
+    if (!st) return fail(st.error().code, db_path.string() + ": " + st.error().message);
     return std::unique_ptr<FleetState>(std::move(state));
 }
 

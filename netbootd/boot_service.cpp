@@ -4,6 +4,7 @@
 
 #include "common/fs.hpp"
 #include "dhcp/pxe.hpp"
+#include "netbootd/nfs_boot.hpp"
 #include "tftp/path.hpp"
 
 namespace netbootd {
@@ -173,6 +174,8 @@ std::string BootService::kernel_cmdline(const Snapshot& s, const BootTarget& t) 
             add("ip=" + pib::netbootd::ipv4_string(n->address) + "::" + (n->gateway ? pib::netbootd::ipv4_string(*n->gateway) : std::string()) + ":" +
                 netmask_text(n->prefix) + ":" + t.node->hostname + "::off");
         }
+        if (auto nfs = nfs_root_args(*s.config, *t.node, t.release->id, s.server_address, log_); !nfs.empty())
+            add(nfs);
         if (!t.node->kernel_args.empty()) add(t.node->kernel_args);
     }
     return line;

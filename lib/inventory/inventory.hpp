@@ -68,6 +68,12 @@ struct NodeFile {
     std::string group = "root";  ///< group name or numeric gid
 };
 
+/// How a node's initramfs reads the release's root image (docs/boot.md).
+enum class RootTransport {
+    http,  ///< downloads root.squashfs into RAM and hashes it
+    nfs,   ///< mounts the release's NFS export, dm-verity checks each block read
+};
+
 struct Node {
     std::string name;      ///< unique; [a-z0-9-], 1..63, the overlay and API name
     std::string hostname;  ///< defaults to name; may be a FQDN; lower case
@@ -84,6 +90,7 @@ struct Node {
     std::map<std::string, std::string> labels;
     /// Extra kernel command line words appended for this node.
     std::string kernel_args;
+    RootTransport root = RootTransport::http;
     SourcePos pos;  ///< where the node's entry starts, for messages
 };
 

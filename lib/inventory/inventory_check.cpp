@@ -34,6 +34,7 @@ void apply_defaults(const YamlReader& r, const std::string& path, const Node& d,
     if (!given("authorized-keys")) n.authorized_keys = d.authorized_keys;
     if (!given("files")) n.files = d.files;
     if (!given("kernel-args")) n.kernel_args = d.kernel_args;
+    if (!given("root")) n.root = d.root;
     std::map<std::string, std::string> labels = d.labels;
     for (auto& [k, v] : n.labels) labels[k] = v;  // the node wins
     n.labels = std::move(labels);

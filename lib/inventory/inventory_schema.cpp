@@ -345,6 +345,19 @@ const NodeKey kKernelArgs{{.name = "kernel-args",
                           [](YamlReader& r, const YamlValue& v, Node& o) {
                               set(o.kernel_args, r.string(v, check_single_line));
                           }};
+constexpr std::string_view kRootTransports[] = {"http", "nfs"};
+const NodeKey kRoot{{.name = "root",
+                     .type = "`http` or `nfs`",
+                     .default_yaml = "http",
+                     .doc = "How the node's initramfs reads the release's root image: `http` "
+                            "downloads it into RAM, `nfs` mounts the release's NFS export "
+                            "read-only (dm-verity checks each block as it is read; needs "
+                            "`nfs.enabled` in the netbootd config, else the node boots over HTTP).",
+                     .example = "nfs"},
+                    [](YamlReader& r, const YamlValue& v, Node& o) {
+                        if (auto s = r.choice(v, kRootTransports))
+                            o.root = *s == "nfs" ? RootTransport::nfs : RootTransport::http;
+                    }};
 
 const NodeKey kNodeKeys[] = {
     {{.name = "name",
@@ -410,10 +423,11 @@ const NodeKey kNodeKeys[] = {
     kFiles,
     kLabels,
     kKernelArgs,
+    kRoot,
 };
 
-const NodeKey kDefaultsKeys[] = {kChannel, kRelease, kFstab,     kAuthorizedKeys,
-                                 kFiles,   kLabels,  kKernelArgs};
+const NodeKey kDefaultsKeys[] = {kChannel, kRelease, kFstab,      kAuthorizedKeys,
+                                 kFiles,   kLabels,  kKernelArgs, kRoot};
 
 // A node needs serial or mac; not said again when a misspelt one was reported.
 void check_recognisable(YamlReader& r, const YamlValue& node) {

@@ -48,7 +48,7 @@ TEST(InventoryErrors, UnknownKeysSuggestTheClosest) {
 TEST(InventoryErrors, PerNodeKeysAreNotDefaults) {
     EXPECT_EQ(errors("defaults: {name: x, channel: a, release: b}\nnodes: []\n"),
               (Lines{"nodes.yaml:1:12: defaults.name: unknown key (expected one of: channel, "
-                     "release, fstab, authorized-keys, files, labels, kernel-args)",
+                     "release, fstab, authorized-keys, files, labels, kernel-args, root)",
                      "nodes.yaml:1:33: defaults.release: cannot be combined with 'channel' (a "
                      "node follows a channel or is pinned to a release)"}));
 }

@@ -170,6 +170,9 @@ public:
     /// Points `channel` at `release` (recorded in history with `who`). Refused
     /// (Errc::exists) while a rollout on the channel is active.
     virtual Status set_channel(std::string_view channel, std::string_view release, std::string_view who) = 0;
+    /// set_channel and, when `window` is given, set_channel_window, in one transaction.
+    virtual Status configure_channel(std::string_view channel, std::string_view release,
+                                     const std::optional<std::string>& window, std::string_view who) = 0;
     /// Sets the channel's maintenance window ("" clears it). The channel must exist.
     virtual Status set_channel_window(std::string_view channel, std::string_view window, std::string_view who) = 0;
     /// One atomic step back: aborts an active rollout on the channel (its nodes

@@ -21,6 +21,12 @@ Status check_name(std::string_view what, std::string_view v) {
     return {};
 }
 
+Status check_window(std::string_view window) {
+    if (window.empty() || parse_window(window)) return {};
+    return fail(Errc::invalid, "window \"" + std::string(window) +
+                                   "\": expected HH:MM-HH:MM (24-hour, may wrap midnight), e.g. 02:00-04:30");
+}
+
 BootReport report_row(const Stmt& s) {
     BootReport r;
     r.node = s.text(0);
@@ -103,8 +109,14 @@ Result<std::vector<Channel>> SqliteState::channel_list() {
 }
 
 Status SqliteState::set_channel(std::string_view channel, std::string_view release, std::string_view who) {
+    return configure_channel(channel, release, std::nullopt, who);
+}
+
+Status SqliteState::configure_channel(std::string_view channel, std::string_view release,
+                                      const std::optional<std::string>& window, std::string_view who) {
     PIB_TRY(check_name("channel name", channel));
     PIB_TRY(check_name("release", release));
+    if (window) PIB_TRY(check_window(*window));
     return db_.write<void>([&]() -> Status {
         auto active = active_rollout_id(channel);
         if (!active) return active.error();
@@ -112,27 +124,28 @@ Status SqliteState::set_channel(std::string_view channel, std::string_view relea
         auto old = channel_release(channel);
         if (!old) return old.error();
         json d = {{"channel", channel}, {"from", old->value_or("")}, {"to", release}};
-        return move_channel(channel, release, who, "channel set", d.dump(), unix_now());
+        PIB_TRY(move_channel(channel, release, who, "channel set", d.dump(), unix_now()));
+        return window ? write_window(channel, *window, who) : Status{};
     });
 }
 
-
 Status SqliteState::set_channel_window(std::string_view channel, std::string_view window, std::string_view who) {
-    if (!window.empty() && !parse_window(window))
-        return fail(Errc::invalid, "window \"" + std::string(window) +
-                                       "\": expected HH:MM-HH:MM (24-hour, may wrap midnight), e.g. 02:00-04:30");
-    return db_.write<void>([&]() -> Status {
-        auto old = read_channel(channel);
-        if (!old) return old.error();
-        if (!*old)
-            return fail(Errc::not_found, "channel " + std::string(channel) +
-                                             " is not set; give it a release first (pibuild channel set)");
-        const auto now = unix_now();
-        PIB_TRY(db_.run("UPDATE channels SET maint_window = ?2, updated_at = ?3, updated_by = ?4 WHERE name = ?1",
-                        channel, window, now, who));
-        json d = {{"channel", channel}, {"from", (*old)->window}, {"to", window}};
-        return add_history(now, who, "channel window", d.dump());
-    });
+    PIB_TRY(check_window(window));
+    return db_.write<void>([&]() -> Status { return write_window(channel, window, who); });
+}
+
+Status SqliteState::write_window(std::string_view channel, std::string_view window, std::string_view who) {
+    auto old = read_channel(channel);
+    if (!old) return old.error();
+    if (!*old)
+        return fail(Errc::not_found,
+                    "channel " + std::string(channel) + " is not set; give it a release first (pibuild channel set)");
+    if ((*old)->window == window) return {};
+    const auto now = unix_now();
+    PIB_TRY(db_.run("UPDATE channels SET maint_window = ?2, updated_at = ?3, updated_by = ?4 WHERE name = ?1",
+                    channel, window, now, who));
+    json d = {{"channel", channel}, {"from", (*old)->window}, {"to", window}};
+    return add_history(now, who, "channel window", d.dump());
 }
 
 Status SqliteState::pin(std::string_view node, std::string_view release, std::string_view who) {

@@ -28,6 +28,8 @@ public:
     Result<std::map<std::string, std::string>> channels() override;
     Result<std::vector<Channel>> channel_list() override;
     Status set_channel(std::string_view channel, std::string_view release, std::string_view who) override;
+    Status configure_channel(std::string_view channel, std::string_view release,
+                             const std::optional<std::string>& window, std::string_view who) override;
     Status set_channel_window(std::string_view channel, std::string_view window, std::string_view who) override;
     Result<std::string> rollback(std::string_view channel, const std::optional<std::string>& to,
                                  std::string_view who) override;
@@ -63,6 +65,7 @@ private:
     /// recording a channel change and a history entry `action`.
     Status move_channel(std::string_view channel, std::string_view release, std::string_view who,
                         std::string_view action, std::string detail_json, std::int64_t now);
+    Status write_window(std::string_view channel, std::string_view window, std::string_view who);
     Result<std::optional<Channel>> read_channel(std::string_view channel);
     Result<std::optional<Rollout>> read_rollout(std::int64_t id, bool with_nodes);
     /// Rollout `id` when `accept` takes its state; else not_found, or invalid saying it is not `wanted`.

@@ -50,6 +50,8 @@ Status configure_boot(BuildContext& ctx);
 /// Builds the pib netboot initramfs for the kernel at `kernel` (in the root) into `out`.
 Status build_pib_initramfs(BuildContext& ctx, const std::filesystem::path& kernel,
                            const std::filesystem::path& out);
+/// Installs pib-agent and its systemd units into the root (`initramfs: pib`; install_agent.cpp).
+Status install_agent(BuildContext& ctx);
 
 
 }  // namespace pib

@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -136,15 +137,16 @@ Result<std::vector<std::string>> resolve_modules(const fs::path& modules_dir, co
     return order;
 }
 
-Result<fs::path> find_pib_init(Arch arch) {
+Result<fs::path> find_client_program(Arch arch, const std::string& name) {
     const bool arm = arch == Arch::arm64;
+    std::string var = "PIBUILD_" + name.substr(name.find('-') + 1) + (arm ? "_ARM64" : "_AMD64");
+    for (auto& ch : var) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     std::vector<fs::path> candidates;
-    if (const char* env = std::getenv(arm ? "PIBUILD_INIT_ARM64" : "PIBUILD_INIT_AMD64"); env && *env)
-        candidates.emplace_back(env);
+    if (const char* env = std::getenv(var.c_str()); env && *env) candidates.emplace_back(env);
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) candidates.push_back(self.parent_path().parent_path() / (arm ? "client-arm64" : "client") / "pib-init");
-    candidates.push_back(fs::path("/usr/local/lib/pibuild") / arch_name(arch) / "pib-init");
+    if (!ec) candidates.push_back(self.parent_path().parent_path() / (arm ? "client-arm64" : "client") / name);
+    candidates.push_back(fs::path("/usr/local/lib/pibuild") / arch_name(arch) / name);
     for (const auto& c : candidates) {
         std::ifstream in(c, std::ios::binary);
         if (!in) continue;
@@ -164,11 +166,12 @@ Result<fs::path> find_pib_init(Arch arch) {
         }
         return c;
     }
-    return fail(Errc::not_found, std::string("pib-init for ") + arch_name(arch) +
-                                     " not found (build it: cmake --build build --target pib-init" +
-                                     (arm ? "-arm64" : "") + ", or set PIBUILD_INIT_" + (arm ? "ARM64" : "AMD64") +
-                                     ")");
+    return fail(Errc::not_found, name + " for " + arch_name(arch) +
+                                     " not found (build it: cmake --build build --target " +
+                                     (arm ? "pib-init-arm64" : name) + ", or set " + var + ")");
 }
+
+Result<fs::path> find_pib_init(Arch arch) { return find_client_program(arch, "pib-init"); }
 
 Status build_pib_initramfs(BuildContext& ctx, const fs::path& kernel, const fs::path& out) {
     auto init = find_pib_init(ctx.recipe.arch);

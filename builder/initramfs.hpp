@@ -39,10 +39,13 @@ Result<std::vector<std::string>> resolve_modules(const std::filesystem::path& mo
 /// the boards use, loop, squashfs, overlayfs, NFSv4 and dm-verity.
 std::vector<std::string> default_initramfs_modules(Arch arch);
 
-/// Where pib-init for `arch` is: $PIBUILD_INIT_AMD64 / $PIBUILD_INIT_ARM64, the
-/// build tree next to this pibuild (client/pib-init, client-arm64/pib-init),
-/// then /usr/local/lib/pibuild/<arch>/pib-init. It must be a static ELF of
-/// that architecture.
+/// Where the client program `name` ("pib-init", "pib-agent") for `arch` is:
+/// $PIBUILD_<INIT|AGENT>_<AMD64|ARM64>, the build tree next to this pibuild
+/// (client/<name>, client-arm64/<name>), then /usr/local/lib/pibuild/<arch>/<name>.
+/// It must be a static ELF of that architecture.
+Result<std::filesystem::path> find_client_program(Arch arch, const std::string& name);
+
+/// find_client_program(arch, "pib-init").
 Result<std::filesystem::path> find_pib_init(Arch arch);
 
 }  // namespace pib

@@ -150,6 +150,8 @@ struct Boot {
     /// `initramfs: pib`: pibuild builds the netboot initramfs (pib-init, the
     /// fleet's public key, the kernel modules it needs) instead.
     bool pib_initramfs = false;
+    /// `initramfs: pib`: pib-update.timer runs on every node (docs/boot.md "On-node agent").
+    bool auto_reboot = false;
     /// Extra kernel modules (names) for the pib initramfs, loaded before the defaults.
     std::vector<std::string> modules;
     /// Device trees inside the root (globs); each must match at least one file.

@@ -217,6 +217,17 @@ const Key<Boot> kBootKeys[] = {
              "in the initramfs and loaded first, with their dependencies.",
       .example = "[r8169]"},
      [](Reader& r, const Value& v, Boot& o) { set(o.modules, r.strings(v, true, false)); }},
+    {{.name = "auto_reboot",
+      .type = "bool",
+      .default_yaml = "false",
+      .doc = "With `initramfs: pib`: nodes reboot by themselves into a new release netbootd "
+             "serves them, inside their channel's maintenance window (pib-update.timer; "
+             "docs/boot.md \"On-node agent\"). Off: they pick it up at their next reboot, "
+             "unless the kernel command line has `pib.update=1`.",
+      .example = "true"},
+     [](Reader& r, const Value& v, Boot& o) {
+         if (auto b = r.boolean(v)) o.auto_reboot = *b;
+     }},
     {{.name = "dtbs",
       .type = "string or list of paths in root",
       .default_yaml = "[]",

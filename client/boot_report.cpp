@@ -17,13 +17,15 @@ std::string boot_json(const std::string& node, const std::string& release, const
     std::int64_t total = 0;
     for (const auto& ph : t.phases) total += ph.second;
     nlohmann::json j = {
-        {"node", node}, {"release", release}, {"phases", phases_json(t)}, {"total_ms", total}};
+        {"node", node},         {"release", release},  {"root", t.root},
+        {"phases", phases_json(t)}, {"total_ms", total}};
     return j.dump(2) + "\n";
 }
 
 std::string report_json(const std::string& release, const BootTimeline& t) {
     nlohmann::json j = {
-        {"release", release}, {"kind", "boot"}, {"healthy", true}, {"phases", phases_json(t)}};
+        {"release", release}, {"kind", "boot"}, {"healthy", true}, {"root", t.root},
+        {"phases", phases_json(t)}};
     return j.dump();
 }
 

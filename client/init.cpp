@@ -16,6 +16,7 @@
 #include "client/modules.hpp"
 #include "client/mounts.hpp"
 #include "client/net_setup.hpp"
+#include "client/nfs_root.hpp"
 #include "client/release_fetch.hpp"
 #include "client/tcp_connector.hpp"
 #include "client/verify.hpp"
@@ -38,7 +39,9 @@ struct Context {
     std::string arch;
     std::string iface;
     BootTimeline timeline;
+    std::string address;  ///< this machine's IPv4, dotted (the NFS client address)
     std::optional<FetchedRelease> fetched;
+    std::optional<NfsRoot> nfs;  ///< pib.root=nfs: the verified dm-verity root
     PublicKey key;
 
     /// A line only with pib.debug.
@@ -126,6 +129,7 @@ void stage_network(Context& c) {
                   " (ip= on the command line)");
         halt_on_error(c, configure_ipv4(c.iface, ip.address, ip.netmask, ip.gateway),
                       "configuring " + c.iface);
+        c.address = dhcp::to_string(ip.address);
     } else {
         auto mac = hardware_address(c.iface);
         if (!mac) halt(c, mac.error().message);
@@ -141,14 +145,29 @@ void stage_network(Context& c) {
         if (!lease) halt(c, lease.error().message);
         halt_on_error(c, configure_ipv4(c.iface, lease->address, lease->netmask, lease->router),
                       "configuring " + c.iface);
+        c.address = dhcp::to_string(lease->address);
     }
     c.timeline.add("dhcp", monotonic_ms() - t0);
 }
 
+// pib.root=nfs: the release from its NFS export through dm-verity
+// (client/nfs_root.hpp), the node overlay over HTTP as on the HTTP path.
+void fetch_nfs(Context& c, Connector& net, const FetchPlan& plan, const FetchEnv& env) {
+    c.timeline.root = "nfs";
+    NfsPlan nfs{c.params.nfs, c.address, c.params.release, c.arch, "/run/pib/nfs"};
+    auto root = open_nfs_root(nfs, c.key, env.say, c.timeline, monotonic_ms);
+    if (!root && root.error().code == Errc::verification) halt(c, refusal_line(root.error()));
+    if (!root) halt(c, "cannot use the NFS root: " + root.error().message);
+    c.nfs = std::move(*root);
+    FetchedRelease fr;
+    fr.manifest = c.nfs->manifest;
+    auto s = fetch_overlay(net, plan, c.key, RetryPolicy{}, env, c.timeline, monotonic_ms, fr);
+    if (!s && s.error().code == Errc::verification) halt(c, refusal_line(s.error()));
+    if (!s) halt(c, "cannot fetch the node overlay: " + s.error().message);
+    c.fetched = std::move(fr);
+}
+
 void stage_fetch(Context& c) {
-    if (c.params.root == RootSource::nfs)
-        halt(c,
-             "pib.root=nfs (pib.nfs=" + c.params.nfs + ") is not supported yet; use pib.root=http");
     auto key = PublicKey::load(kPublicKey);
     if (!key)
         halt(c,
@@ -164,6 +183,7 @@ void stage_fetch(Context& c) {
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     };
     FetchPlan plan{c.params.server, c.params.release, c.params.node, c.arch, dir};
+    if (c.params.root == RootSource::nfs) return fetch_nfs(c, net, plan, env);
     auto got = fetch_release(net, plan, c.key, RetryPolicy{}, env, c.timeline, monotonic_ms);
     if (!got && got.error().code == Errc::verification) halt(c, refusal_line(got.error()));
     if (!got) halt(c, "cannot fetch the release: " + got.error().message);
@@ -177,7 +197,11 @@ void stage_mount_root(Context& c) {
     if (c.fetched->overlay) overlay = c.fetched->overlay_image;
     c.con.say("mounting the verified root" + std::string(overlay ? " and node overlay" : "") +
               " at /sysroot");
-    halt_on_error(c, mount_root(l, c.fetched->root, overlay), "mounting the root");
+    if (c.nfs)
+        halt_on_error(c, mount_root_device(l, c.nfs->device.node, overlay),
+                      "mounting the root from " + c.nfs->device.node);
+    else
+        halt_on_error(c, mount_root(l, c.fetched->root, overlay), "mounting the root");
     halt_on_error(c, move_api_mounts(l.sysroot), "moving /run /dev /proc /sys");
     c.timeline.add("mount", monotonic_ms() - t0);
     std::ofstream out(l.sysroot / "run/pib/boot.json");

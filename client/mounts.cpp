@@ -150,7 +150,12 @@ Status mount_root(const RootLayout& l, const std::filesystem::path& root_image,
                   const std::optional<std::filesystem::path>& overlay_image) {
     auto root = attach_loop(root_image);
     if (!root) return root.error();
-    PIB_TRY(do_mount(root->path.c_str(), l.run / "ro", "squashfs", MS_RDONLY | MS_NODEV, ""));
+    return mount_root_device(l, root->path, overlay_image);
+}
+
+Status mount_root_device(const RootLayout& l, const std::string& root_device,
+                         const std::optional<std::filesystem::path>& overlay_image) {
+    PIB_TRY(do_mount(root_device.c_str(), l.run / "ro", "squashfs", MS_RDONLY | MS_NODEV, ""));
     std::string lower = (l.run / "ro").string();
     if (overlay_image) {
         auto node = attach_loop(*overlay_image);

@@ -45,6 +45,11 @@ RootLayout layout_under(const std::filesystem::path& base);
 Status mount_root(const RootLayout& l, const std::filesystem::path& root_image,
                   const std::optional<std::filesystem::path>& overlay_image);
 
+/// mount_root with the squashfs on a block device already made (the
+/// dm-verity device of an NFS root) instead of an image file.
+Status mount_root_device(const RootLayout& l, const std::string& root_device,
+                         const std::optional<std::filesystem::path>& overlay_image);
+
 /// MS_MOVE of /run, /dev, /proc, /sys into `sysroot` (as switch_root does).
 Status move_api_mounts(const std::filesystem::path& sysroot);
 

@@ -88,10 +88,17 @@ Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, cons
     out.root = plan.dir / "root.squashfs";
     PIB_TRY(check_space(plan.dir, root_art->size));
     PIB_TRY(get_verified_file(net, base + "root.squashfs", out.root, *root_art, retry, env));
-    std::int64_t t2 = now_ms();
-    timeline.add("root_fetch", t2 - t1);
+    timeline.add("root_fetch", now_ms() - t1);
 
-    if (plan.node.empty()) return out;
+    PIB_TRY(fetch_overlay(net, plan, key, retry, env, timeline, now_ms, out));
+    return out;
+}
+
+Status fetch_overlay(Connector& net, const FetchPlan& plan, const PublicKey& key,
+                     const RetryPolicy& retry, const FetchEnv& env, BootTimeline& timeline,
+                     const std::function<std::int64_t()>& now_ms, FetchedRelease& out) {
+    if (plan.node.empty()) return {};
+    std::int64_t t0 = now_ms();
     const std::string obase = plan.server + "/overlays/" + plan.node + "/";
     auto doc = get_small(net, obase + "overlay.json", retry, env);
     if (!doc) return doc.error();
@@ -105,8 +112,8 @@ Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, cons
     PIB_TRY(
         get_verified_file(net, obase + "overlay.squashfs", out.overlay_image, *art, retry, env));
     out.overlay = *overlay;
-    timeline.add("overlay", now_ms() - t2);
-    return out;
+    timeline.add("overlay", now_ms() - t0);
+    return {};
 }
 
 }  // namespace pib::client

@@ -42,4 +42,11 @@ Result<FetchedRelease> fetch_release(Connector& net, const FetchPlan& plan, cons
                                      BootTimeline& timeline,
                                      const std::function<std::int64_t()>& now_ms);
 
+/// Only the node overlay (the last step of fetch_release), into `out`'s
+/// overlay fields; nothing when plan.node is "". The NFS root uses it: its
+/// release comes from the export, its overlay over HTTP.
+Status fetch_overlay(Connector& net, const FetchPlan& plan, const PublicKey& key,
+                     const RetryPolicy& retry, const FetchEnv& env, BootTimeline& timeline,
+                     const std::function<std::int64_t()>& now_ms, FetchedRelease& out);
+
 }  // namespace pib::client

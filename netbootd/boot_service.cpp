@@ -78,37 +78,55 @@ bool BootService::should_log(const std::string& key) {
     return true;
 }
 
+void BootService::refresh_fleet() {
+    if (!state_) return;
+    auto counter = state_->change_counter();
+    if (!counter) {
+        if (should_log("fleet-counter"))
+            log_.event(Level::warn, "fleet", "state_unreadable").kv("error", counter.error().message);
+        return;
+    }
+    if (fleet_ && fleet_->version == *counter) return;
+    auto view = state_->view();
+    if (!view) {
+        if (should_log("fleet-view"))
+            log_.event(Level::warn, "fleet", "state_unreadable").kv("error", view.error().message);
+        return;
+    }
+    // view->version is the counter as of the read itself: a commit between the
+    // two queries shows up as a change at the next request.
+    fleet_ = std::make_shared<const pib::store::FleetView>(std::move(*view));
+    ++fleet_reads_;
+}
+
+std::shared_ptr<const pib::store::FleetView> BootService::fleet() {
+    if (!fleet_) refresh_fleet();
+    if (!fleet_) fleet_ = std::make_shared<const pib::store::FleetView>();  // no state: inventory pins only
+    return fleet_;
+}
+
 std::optional<BootTarget> BootService::target_for(const Snapshot& s, const Node& node) {
     BootTarget t;
     t.node = &node;
-    std::string id;
-    if (node.release) {
-        id = *node.release;
-        t.reason = "pinned";
-    } else {
-        t.reason = "channel " + node.channel;
-        if (!state_) {
-            if (should_log("nostate/" + node.name))
-                log_.event(Level::warn, "boot", "no_release").kv("node", node.name).kv("why", "no fleet state");
-            return std::nullopt;
-        }
-        auto r = state_->channel_release(node.channel);
-        if (!r || !*r) {
-            if (should_log("channel/" + node.name))
-                log_.event(Level::warn, "boot", "no_release")
-                    .kv("node", node.name)
-                    .kv("channel", node.channel)
-                    .kv("why", r ? "channel points at no release" : r.error().message);
-            return std::nullopt;
-        }
-        id = **r;
+    auto view = fleet();
+    auto desired = pib::store::desired_release(*view, node.name, node.channel, node.release);
+    if (!desired) {
+        if (should_log("channel/" + node.name))
+            log_.event(Level::warn, "boot", "no_release")
+                .kv("node", node.name)
+                .kv("channel", node.channel)
+                .kv("why", state_ ? "channel points at no release" : "no fleet state");
+        return std::nullopt;
     }
+    t.reason = std::move(desired->reason);
+    const std::string& id = desired->release;
     t.release = s.catalog->find(id);
     if (!t.release) {
         if (should_log("missing/" + node.name + "/" + id))
             log_.event(Level::warn, "boot", "no_release")
                 .kv("node", node.name)
                 .kv("release", id)
+                .kv("reason", t.reason)
                 .kv("why", "release is not in the store or failed verification");
         return std::nullopt;
     }
@@ -221,6 +239,7 @@ std::string BootService::ipxe_script(const Snapshot& s, const BootTarget& t) con
 std::optional<pib::dhcp::BootDecision> BootService::Policy::decide(const pib::dhcp::ClientInfo& client) {
     auto snap = svc_.snapshot();
     if (!snap) return std::nullopt;
+    svc_.refresh_fleet();
     const auto& s = *snap;
     const Node* node = nullptr;
     std::optional<pib::inventory::MacAddress> mac;
@@ -285,6 +304,7 @@ pib::Result<ResolvedBootFile> BootService::resolve_boot_path(const Snapshot& s, 
                                                              Ipv4 client) {
     using pib::Errc;
     using pib::fail;
+    refresh_fleet();
     ResolvedBootFile out;
     std::string rest = clean_path;
     const Node* node = nullptr;

@@ -4,9 +4,15 @@
 // Everything here runs on the event loop's thread.
 //
 // A client is recognised by its Raspberry Pi serial, its MAC, or its address
-// as learned earlier in its boot; it boots its pinned release, else its
-// channel's. Unknown clients get `tftp.root-fallback` (a default release) or
-// nothing at all.
+// as learned earlier in its boot; it boots what store::desired_release() says
+// (a pin in the fleet state, a release pinned in the inventory, an active
+// rollout, its channel). Unknown clients get `tftp.root-fallback` (a default
+// release) or nothing at all.
+//
+// The fleet state is cached as one FleetView and re-read only when
+// FleetState::change_counter() moved: each request (DHCP packet, TFTP read
+// request, HTTP request) costs at most that one cheap query, and a change made
+// by the CLI (rollback, channel set, rollout) is seen at the next request.
 #pragma once
 
 #include <chrono>
@@ -49,7 +55,8 @@ struct Snapshot {
 struct BootTarget {
     const pib::inventory::Node* node = nullptr;  ///< null for an unknown client on the default release
     const Release* release = nullptr;
-    std::string reason;  ///< "pinned", "channel stable", "root-fallback"
+    /// "pinned", "inventory pin", "rollout 3 wave 2", "channel stable", "root-fallback"
+    std::string reason;
 };
 
 /// A boot path resolved for one client: either text rendered for it
@@ -71,8 +78,19 @@ public:
     void set_snapshot(std::shared_ptr<const Snapshot> snap);
     std::shared_ptr<const Snapshot> snapshot() const { return snap_; }
 
-    /// The release a known node boots; nullopt (logged once per interval) when its
-    /// pin or channel names no verified release.
+    // ---- the fleet state, cached
+    /// Re-reads the fleet view when the state's change counter moved since the
+    /// last read; on an error the cached view stays (logged once per interval).
+    /// Called once at the start of each request.
+    void refresh_fleet();
+    /// The cached view (read now when there is none yet); never null.
+    std::shared_ptr<const pib::store::FleetView> fleet();
+    /// How many times the whole view was read (the cache's misses).
+    std::uint64_t fleet_reads() const { return fleet_reads_; }
+
+    /// The release a known node boots, from the cached fleet view; nullopt
+    /// (logged once per interval) when nothing names a release for it or the
+    /// release it should boot is not verified.
     std::optional<BootTarget> target_for(const Snapshot& s, const pib::inventory::Node& node);
     /// Target for a client the inventory does not know: the root-fallback release, or nullopt.
     std::optional<BootTarget> fallback_target(const Snapshot& s);
@@ -125,6 +143,8 @@ private:
     const pib::Logger& log_;
     std::function<EventLoop::TimePoint()> now_;
     std::shared_ptr<const Snapshot> snap_;
+    std::shared_ptr<const pib::store::FleetView> fleet_;
+    std::uint64_t fleet_reads_ = 0;
     Policy policy_{*this};
     std::unordered_map<Ipv4, std::string> learned_;         ///< address -> node name
     std::unordered_map<std::string, Ipv4> learned_by_node_;  ///< node name -> address

@@ -22,6 +22,7 @@
 #include "netbootd/dhcp_proxy_server.hpp"
 #include "netbootd/http_server.hpp"
 #include "netbootd/nfs_publisher.hpp"
+#include "netbootd/rollout_driver.hpp"
 #include "netbootd/routes.hpp"
 #include "netbootd/tftp_server.hpp"
 #include "store/fleet_state.hpp"
@@ -86,6 +87,7 @@ struct Daemon::Impl {
     std::unique_ptr<NfsPublisher> nfs;
     std::unique_ptr<InventoryReservations> reservations;
     std::unique_ptr<LeaseStore> leases;
+    std::unique_ptr<RolloutDriver> rollouts;
     Ipv4 server_address = 0;
     int signal_fd = -1;
     int inotify_fd = -1;
@@ -237,6 +239,9 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
     impl->tftp = std::move(*tftp);
 
     impl->http_handler = std::make_unique<NetbootHttpHandler>(*impl->service, impl->state.get(), log);
+    // Reports move rollouts forward (health gates); a timer does it too, for timeouts.
+    impl->rollouts = std::make_unique<RolloutDriver>(*impl->loop, *impl->state, log);
+    impl->http_handler->set_on_report([r = impl->rollouts.get()] { r->poke(); });
     HttpServerConfig hc;
     hc.address = bind_addr;
     hc.port = c.listen.http_port;
@@ -271,6 +276,8 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
     auto daemon = std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
     Impl* ip = daemon->impl_.get();
     ms.reloads = [d = daemon.get()] { return d->reloads(); };
+    ms.fleet_reads = [svc = ip->service.get()] { return svc->fleet_reads(); };
+    ms.rollout_advances = [r = ip->rollouts.get()] { return r->advances(); };
     ip->http_handler->set_metrics(std::move(ms));
 
     if (c.nfs.enabled && c.nfs.subnet) {
@@ -301,6 +308,7 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
         log.event(Level::info, "netbootd", "privileges_dropped").kv("user", c.user).kv("group", c.group);
     }
     ip->watch();
+    ip->rollouts->start();
     ip->reload_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (ip->reload_fd >= 0)
         (void)ip->loop->add_fd(ip->reload_fd, [ip] {

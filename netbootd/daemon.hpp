@@ -4,6 +4,8 @@
 // config, inventory and releases into a new Snapshot; transfers in flight keep
 // the files they opened. The settings that need new sockets (listen.*,
 // dhcp.mode, tftp limits) are kept until a restart and the reload says so.
+// The fleet state needs no reload: BootService re-reads it when it changes,
+// and a RolloutDriver advances rollouts after reports and every second.
 #pragma once
 
 #include <atomic>

@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "netbootd/fleet_api.hpp"
 #include "tftp/path.hpp"
 
 namespace netbootd {
@@ -121,6 +124,7 @@ HttpResponse NetbootHttpHandler::handle(const HttpRequest& req) {
     const Snapshot& s = *snap;
     const bool get = req.method == "GET" || req.method == "HEAD";
     if (req.path.starts_with("/api/")) {
+        svc_.refresh_fleet();
         auto clean = pib::tftp::normalize_path(req.path);
         if (!clean) return HttpResponse::text(400, clean.error().message + "\n");
         return api(s, req, *clean);
@@ -167,6 +171,7 @@ HttpResponse NetbootHttpHandler::boot_file(const Snapshot& s, const std::string&
 
 HttpResponse NetbootHttpHandler::ipxe(const Snapshot& s, const std::string& rest, Ipv4 peer) {
     if (rest.ends_with(".ipxe") && rest.find('/') == std::string::npos) {
+        svc_.refresh_fleet();
         const std::string who = rest.substr(0, rest.size() - 5);
         const pib::inventory::Node* node = nullptr;
         if (who != "default") {
@@ -219,35 +224,24 @@ HttpResponse NetbootHttpHandler::api(const Snapshot& s, const HttpRequest& req, 
         r.headers.emplace_back("Allow", allow);
         return r;
     };
-    using Reports = std::map<std::string, pib::store::BootReport>;
-    pib::Result<Reports> reports = state_ ? state_->last_reports() : pib::Result<Reports>(Reports{});
-    auto node_json = [&](const pib::inventory::Node& n) {
-        json j = {{"name", n.name}, {"hostname", n.hostname}, {"macs", json::array()}, {"labels", n.labels}};
-        for (const auto& m : n.macs) j["macs"].push_back(m.text());
-        j["serial"] = n.serial ? json(*n.serial) : json(nullptr);
-        j["channel"] = n.release ? json(nullptr) : json(n.channel);
-        j["pinned"] = n.release ? json(*n.release) : json(nullptr);
-        auto t = svc_.target_for(s, n);
-        j["release"] = t ? json(t->release->id) : json(nullptr);
-        auto at = svc_.address_of(n.name);
-        j["address"] = at ? json(pib::netbootd::ipv4_string(*at)) : json(nullptr);
-        json last = nullptr;
-        if (reports) {
-            auto it = reports->find(n.name);
-            if (it != reports->end()) {
-                const auto& r = it->second;
-                last = json{{"release", r.release}, {"kind", r.kind}, {"healthy", r.healthy}, {"at", r.at},
-                            {"address", r.address}};
-            }
-        }
-        j["last_report"] = last;
-        return j;
+    auto fleet_error = [](const pib::Error& e) {
+        return HttpResponse::json(500, json({{"error", "fleet state: " + e.message}}).dump() + "\n");
     };
     if (rest == "nodes") {
         if (!get) return only("GET, HEAD");
+        auto f = read_fleet(svc_, state_);
+        if (!f) return fleet_error(f.error());
         json out = json::array();
-        for (const auto& n : s.inventory->nodes) out.push_back(node_json(n));
+        for (const auto& n : s.inventory->nodes) out.push_back(node_json(svc_, s, n, *f, false));
         return HttpResponse::json(200, out.dump(2) + "\n");
+    }
+    if (rest == "rollouts" || rest.starts_with("rollouts/")) {
+        if (!get) return only("GET, HEAD");
+        return rollouts(rest == "rollouts" ? std::string() : rest.substr(9));
+    }
+    if (rest == "channels") {
+        if (!get) return only("GET, HEAD");
+        return channels();
     }
     if (rest == "releases") {
         if (!get) return only("GET, HEAD");
@@ -275,7 +269,9 @@ HttpResponse NetbootHttpHandler::api(const Snapshot& s, const HttpRequest& req, 
         if (!node) return HttpResponse::json(404, json({{"error", "no node " + name}}).dump() + "\n");
         if (tail.empty()) {
             if (!get) return only("GET, HEAD");
-            return HttpResponse::json(200, node_json(*node).dump(2) + "\n");
+            auto f = read_fleet(svc_, state_);
+            if (!f) return fleet_error(f.error());
+            return HttpResponse::json(200, node_json(svc_, s, *node, *f, true).dump(2) + "\n");
         }
         if (tail == "report") {
             if (req.method != "POST") return only("POST");
@@ -320,7 +316,59 @@ HttpResponse NetbootHttpHandler::report(const HttpRequest& req, const std::strin
     if (body.contains("phases") && body["phases"].is_object())
         for (auto& [phase, ms] : body["phases"].items())
             if (ms.is_number_integer()) ev.kv(phase + "_ms", ms.get<std::int64_t>());
+    // A report may pass a wave's health gate (or fail it): rollouts move on now.
+    if (on_report_) on_report_();
     return HttpResponse::json(200, R"({"ok":true})""\n");
+}
+
+HttpResponse NetbootHttpHandler::rollouts(const std::string& id_text) {
+    if (!state_) return HttpResponse::json(503, R"({"error":"no fleet state"})""\n");
+    auto error = [](const pib::Error& e) {
+        return HttpResponse::json(500, json({{"error", "fleet state: " + e.message}}).dump() + "\n");
+    };
+    if (!id_text.empty()) {
+        std::int64_t id = 0;
+        auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+        if (ec != std::errc() || end != id_text.data() + id_text.size() || id <= 0)
+            return HttpResponse::json(404, json({{"error", "no rollout " + id_text}}).dump() + "\n");
+        auto r = state_->rollout(id);
+        if (!r) return error(r.error());
+        if (!*r) return HttpResponse::json(404, json({{"error", "no rollout " + id_text}}).dump() + "\n");
+        return HttpResponse::json(200, rollout_json(**r, true).dump(2) + "\n");
+    }
+    // Active ones first (whatever their age), then the newest finished ones.
+    constexpr std::size_t kRecent = 20;
+    auto recent = state_->rollouts(kRecent);
+    if (!recent) return error(recent.error());
+    json out = json::array();
+    std::set<std::int64_t> listed;
+    for (const auto& [node, at] : svc_.fleet()->rollout_wave) {
+        if (listed.count(at.first)) continue;
+        listed.insert(at.first);
+        auto r = state_->rollout(at.first);
+        if (!r) return error(r.error());
+        if (*r) out.push_back(rollout_json(**r, false));
+    }
+    for (const auto& r : *recent)
+        if (listed.insert(r.id).second) out.push_back(rollout_json(r, false));
+    return HttpResponse::json(200, out.dump(2) + "\n");
+}
+
+HttpResponse NetbootHttpHandler::channels() {
+    if (!state_) return HttpResponse::json(503, R"({"error":"no fleet state"})""\n");
+    auto list = state_->channel_list();
+    if (!list) return HttpResponse::json(500, json({{"error", "fleet state: " + list.error().message}}).dump() + "\n");
+    std::map<std::string, std::int64_t> active;
+    auto recent = state_->rollouts(20);
+    if (recent)
+        for (const auto& r : *recent)
+            if (pib::store::is_active(r.state)) active[r.channel] = r.id;
+    json out = json::array();
+    for (const auto& c : *list) {
+        auto a = active.find(c.name);
+        out.push_back(channel_json(c, a == active.end() ? 0 : a->second));
+    }
+    return HttpResponse::json(200, out.dump(2) + "\n");
 }
 
 HttpResponse NetbootHttpHandler::metrics(const Snapshot& s) {
@@ -362,6 +410,15 @@ HttpResponse NetbootHttpHandler::metrics(const Snapshot& s) {
     if (metrics_.reloads) {
         metric("netbootd_reloads_total", "counter", "Successful reloads (SIGHUP, store or inventory changes).");
         out += "netbootd_reloads_total " + std::to_string(metrics_.reloads()) + "\n";
+    }
+    if (metrics_.fleet_reads) {
+        metric("netbootd_fleet_reads_total", "counter",
+               "Full reads of the fleet state (channels, pins, rollouts): once per change, not per request.");
+        out += "netbootd_fleet_reads_total " + std::to_string(metrics_.fleet_reads()) + "\n";
+    }
+    if (metrics_.rollout_advances) {
+        metric("netbootd_rollout_advances_total", "counter", "Times rollouts were advanced (after reports, every second).");
+        out += "netbootd_rollout_advances_total " + std::to_string(metrics_.rollout_advances()) + "\n";
     }
     return HttpResponse::text(200, out, "text/plain; version=0.0.4; charset=utf-8");
 }

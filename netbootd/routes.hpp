@@ -9,9 +9,11 @@
 //   GET  /ipxe/<aa-bb-cc-dd-ee-ff>.ipxe  the iPXE script of the node with that MAC (or the fallback)
 //   GET  /ipxe/<binary>                  iPXE binaries (ipxe.efi for UEFI HTTP boot)
 //   GET  /overlays/<node>/<file>         a node's signed overlay, only to that node's learned address
-//   GET  /api/v1/nodes[/<name>]          nodes, what each boots and its last report
+//   GET  /api/v1/nodes[/<name>]          nodes: what each boots and why, rollout, last report
+//   GET  /api/v1/rollouts[/<id>]         rollouts (active and recent) and their progress
+//   GET  /api/v1/channels                channels, their release and maintenance window
 //   GET  /api/v1/releases                releases: verified and rejected
-//   POST /api/v1/nodes/<name>/report     a boot or health report (JSON)
+//   POST /api/v1/nodes/<name>/report     a boot or health report (JSON); rollouts advance
 #pragma once
 
 #include <functional>
@@ -44,6 +46,8 @@ struct MetricsSources {
     const DhcpProxyMetrics* dhcp = nullptr;
     const HttpMetrics* http = nullptr;
     std::function<std::uint64_t()> reloads;
+    std::function<std::uint64_t()> fleet_reads;      ///< BootService::fleet_reads()
+    std::function<std::uint64_t()> rollout_advances;  ///< RolloutDriver::advances()
 };
 
 class NetbootHttpHandler : public HttpHandler {
@@ -51,6 +55,8 @@ public:
     NetbootHttpHandler(BootService& svc, pib::store::FleetState* state, const pib::Logger& log)
         : svc_(svc), state_(state), log_(log) {}
     void set_metrics(MetricsSources m) { metrics_ = std::move(m); }
+    /// Called after each stored report (the daemon advances rollouts).
+    void set_on_report(std::function<void()> f) { on_report_ = std::move(f); }
 
     HttpResponse handle(const HttpRequest& request) override;
 
@@ -61,12 +67,15 @@ private:
     HttpResponse overlay_file(const Snapshot& s, const std::string& rest, Ipv4 peer);
     HttpResponse api(const Snapshot& s, const HttpRequest& req, const std::string& rest);
     HttpResponse report(const HttpRequest& req, const std::string& node);
+    HttpResponse rollouts(const std::string& id_text);
+    HttpResponse channels();
     HttpResponse metrics(const Snapshot& s);
 
     BootService& svc_;
     pib::store::FleetState* state_;
     const pib::Logger& log_;
     MetricsSources metrics_;
+    std::function<void()> on_report_;
 };
 
 }  // namespace netbootd

@@ -1,6 +1,8 @@
 // BootService's decisions: what each kind of firmware is told for a known
 // node, an unknown client with and without a root-fallback release, and what
-// full-mode DHCP reserves — over a real store, inventory and fleet state.
+// full-mode DHCP reserves — over a real store, inventory and fleet state; and
+// how the fleet state decides (pins, rollouts, rollback), changed from another
+// connection as the CLI would, seen at the next request with one read.
 #include <gtest/gtest.h>
 
 #include "dhcp/pxe.hpp"
@@ -19,7 +21,7 @@ namespace {
 struct World {
     pib::test::TempDir dir;
     pib::Logger log;
-    std::string pc_id, pi_id;
+    std::string pc_id, pi_id, pc2_id;
     std::unique_ptr<pib::store::FleetState> state;
     std::unique_ptr<netbootd::CatalogLoader> loader;
     std::unique_ptr<netbootd::BootService> svc;
@@ -32,6 +34,9 @@ struct World {
                                              {{"root.squashfs", "r"}, {"boot/vmlinuz", "k"}, {"boot/initrd.img", "i"},
                                               {"boot/cmdline.txt", "console=ttyS0\n"}},
                                              key);
+        pc2_id = netbootd::test::make_release(releases, "pc2", "pc",
+                                              {{"root.squashfs", "r2"}, {"boot/vmlinuz", "k2"}, {"boot/initrd.img", "i2"}},
+                                              key);
         pi_id = netbootd::test::make_release(releases, "pi", "rpi4",
                                              {{"root.squashfs", "r"}, {"boot/start4.elf", "s"}}, key);
         auto st = pib::store::open_sqlite_state(dir.path() / "state.db");
@@ -140,6 +145,70 @@ TEST(BootPolicy, CmdlineAndScriptForStaticNode) {
     EXPECT_EQ(w.svc->kernel_cmdline(*s, *t),
               "console=ttyS0 pib.server=http://10.1.0.1:8080 pib.release=" + w.pc_id +
                   " pib.node=pc-01 ip=10.1.0.50:::255.255.255.0:pc-01::off");
+}
+
+/// The fleet state as the CLI sees it: another connection to the same database.
+std::unique_ptr<pib::store::FleetState> cli_state(World& w) {
+    auto st = pib::store::open_sqlite_state(w.dir.path() / "state.db");
+    EXPECT_TRUE(st.ok());
+    return st ? std::move(*st) : nullptr;
+}
+
+std::string boots(World& w, const std::string& node, std::string* reason = nullptr) {
+    auto s = w.svc->snapshot();
+    w.svc->refresh_fleet();  // what each request does first
+    auto t = w.svc->target_for(*s, *s->inventory->by_name(node));
+    if (reason) *reason = t ? t->reason : "";
+    return t ? t->release->id : "none";
+}
+
+TEST(BootPolicy, FleetChangesAreSeenAtTheNextRequestWithOneRead) {
+    World w;
+    auto cli = cli_state(w);
+    ASSERT_TRUE(cli);
+    EXPECT_EQ(boots(w, "pc-01"), w.pc_id);
+    const auto reads = w.svc->fleet_reads();
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(w.decide(ClientKind::ipxe, kPc));
+    EXPECT_EQ(w.svc->fleet_reads(), reads) << "nothing changed: no full read";
+    ASSERT_TRUE(cli->set_channel("stable", w.pc2_id, "cli").ok());
+    EXPECT_EQ(boots(w, "pc-01"), w.pc2_id) << "no reload needed";
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(w.decide(ClientKind::ipxe, kPc));
+    EXPECT_EQ(w.svc->fleet_reads(), reads + 1) << "one read per change";
+    auto back = cli->rollback("stable", std::nullopt, "cli");
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(boots(w, "pc-01"), w.pc_id);
+}
+
+TEST(BootPolicy, PinBeatsInventoryPinBeatsRolloutBeatsChannel) {
+    World w;
+    auto cli = cli_state(w);
+    ASSERT_TRUE(cli);
+    std::string why;
+    pib::store::RolloutPlan plan;
+    plan.channel = "stable";
+    plan.to_release = w.pc2_id;
+    plan.waves_spec = "1";
+    plan.waves = {{"pc-01"}};
+    plan.max_failures = 0;
+    auto id = cli->start_rollout(plan, "cli");
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    EXPECT_EQ(boots(w, "pc-01", &why), w.pc2_id);
+    EXPECT_EQ(why, "rollout " + std::to_string(*id) + " wave 1");
+    ASSERT_TRUE(cli->pin("pc-01", w.pc_id, "cli").ok());
+    EXPECT_EQ(boots(w, "pc-01", &why), w.pc_id);
+    EXPECT_EQ(why, "pinned");
+    // pi-01 is pinned in the inventory; a pin in the state still wins.
+    EXPECT_EQ(boots(w, "pi-01", &why), w.pi_id);
+    EXPECT_EQ(why, "inventory pin");
+    ASSERT_TRUE(cli->pin("pi-01", w.pc2_id, "cli").ok());
+    EXPECT_EQ(boots(w, "pi-01", &why), w.pc2_id);
+    EXPECT_EQ(why, "pinned");
+    ASSERT_TRUE(cli->unpin("pc-01", "cli").ok());
+    EXPECT_EQ(boots(w, "pc-01"), w.pc2_id);
+    // A rollback aborts the rollout: its nodes are served the old release at once.
+    ASSERT_TRUE(cli->rollback("stable", w.pc_id, "cli").ok());
+    EXPECT_EQ(boots(w, "pc-01", &why), w.pc_id);
+    EXPECT_EQ(why, "channel stable");
 }
 
 TEST(BootPolicy, Placeholders) {

@@ -10,6 +10,7 @@
 
 #include "builder/build.hpp"
 #include "builder/cli/progress.hpp"
+#include "builder/fleet_cli.hpp"
 #include "builder/recipe.hpp"
 #include "common/fs.hpp"
 #include "crypto/ed25519.hpp"
@@ -385,6 +386,7 @@ std::vector<std::string> normalise_args(int argc, char** argv) {
     if (!args.empty() && args[0][0] != '-') {
         bool verb = false;
         for (const char* v : verbs) verb |= (args[0] == v);
+        for (const auto& v : pib::cli::FleetCommands::verbs()) verb |= (args[0] == v);
         if (!verb) args.insert(args.begin(), "build");
     }
     std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
@@ -399,7 +401,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("pibuild ") + PIB_TOOL_VERSION);
     app.require_subcommand(1);
     app.footer("`pibuild RECIPE` is short for `pibuild build RECIPE`.\n"
-               "Docs: docs/recipe.md (recipe keys), docs/store.md (release layout), docs/overlays.md (node overlays).");
+               "Docs: docs/recipe.md (recipe keys), docs/store.md (release layout, fleet state and its commands), "
+               "docs/overlays.md (node overlays).");
 
     BuildArgs build_args;
     auto* build = app.add_subcommand("build", "Build a release from a recipe");
@@ -427,6 +430,8 @@ int main(int argc, char** argv) {
     CLI::App* nodes_verify = nullptr;
     add_nodes_commands(app, nodes_args, nodes_render, nodes_verify);
 
+    pib::cli::FleetCommands fleet(app);
+
     try {
         app.parse(normalise_args(argc, argv));
     } catch (const CLI::ParseError& e) {
@@ -438,5 +443,6 @@ int main(int argc, char** argv) {
     if (*inspect) return cmd_inspect(inspect_dir, inspect_json);
     if (*nodes_render) return cmd_nodes_render(nodes_args);
     if (*nodes_verify) return cmd_nodes_verify(nodes_args);
+    if (auto rc = fleet.run()) return *rc;
     return kBadInput;
 }

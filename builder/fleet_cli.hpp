@@ -1,0 +1,65 @@
+// The fleet commands of pibuild: publish, channel, node, rollout, rollback,
+// status, history, gc (docs/store.md). main.cpp registers them and asks
+// run() after parsing; all the work is in lib/store and lib/release.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pib::cli {
+
+/// Everything the fleet commands take; one command runs per invocation.
+struct FleetArgs {
+    std::string store;      ///< --store; default $PIB_STORE, else /var/lib/netbootd
+    std::string pubkey;     ///< --pubkey; default <store>/pibuild.pub
+    std::string inventory;  ///< --inventory; default <store>/nodes.yaml
+    bool json = false;
+    std::string dir;        ///< publish DIR
+    std::string channel;
+    std::string release;
+    std::optional<std::string> window;
+    std::string node;
+    std::string waves;
+    int max_failures = 0;
+    std::string health_timeout = "10m";
+    bool detach = false;
+    std::string rollout_id;  ///< rollout status/pause/resume/abort ID
+    std::optional<std::string> to;
+    std::string reason;
+    std::size_t limit = 20;
+    std::size_t keep_history = 5;
+    bool dry_run = false;
+};
+
+class FleetCommands {
+public:
+    /// Registers the fleet subcommands on `app`.
+    explicit FleetCommands(CLI::App& app);
+    /// Runs the chosen fleet command and returns its exit code (0 ok, 1
+    /// failed, 2 bad input); nullopt when the command line chose none of them.
+    std::optional<int> run();
+    /// The first words that name a fleet command (for main's verb list).
+    static const std::vector<std::string>& verbs();
+
+private:
+    FleetArgs a_;
+    CLI::App* publish_ = nullptr;
+    CLI::App* channel_set_ = nullptr;
+    CLI::App* channel_list_ = nullptr;
+    CLI::App* node_pin_ = nullptr;
+    CLI::App* node_unpin_ = nullptr;
+    CLI::App* rollout_ = nullptr;
+    CLI::App* rollout_status_ = nullptr;
+    CLI::App* rollout_pause_ = nullptr;
+    CLI::App* rollout_resume_ = nullptr;
+    CLI::App* rollout_abort_ = nullptr;
+    CLI::App* rollback_ = nullptr;
+    CLI::App* status_ = nullptr;
+    CLI::App* history_ = nullptr;
+    CLI::App* gc_ = nullptr;
+};
+
+}  // namespace pib::cli

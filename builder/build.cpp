@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <algorithm>
 #include <functional>
@@ -107,6 +109,10 @@ Status publish_stage(BuildContext& ctx, const Manifest& m, BuildResult& result) 
     if (!bytes) return bytes.error();
     result.release_id = release_id(m, *bytes);
     result.release_dir = ctx.opts.output_dir / result.release_id;
+    // mkdtemp made it 0700; a release is public, signed content that NFS
+    // serves with root squashed (docs/nfs.md) and any web server may serve.
+    if (::chmod(ctx.release_tmp.c_str(), 0755) != 0)
+        return fail(Errc::io, "chmod " + ctx.release_tmp.string() + ": " + std::strerror(errno));
     auto st = rename_noreplace(ctx.release_tmp, result.release_dir);
     if (!st && st.error().code == Errc::exists) {
         // The id is derived from the manifest, so the same id means the same

@@ -1,9 +1,10 @@
 #include "netbootd/fleet_api.hpp"
 
+#include "store/fleet_json.hpp"
+
 namespace netbootd {
 
 using nlohmann::json;
-using pib::store::NodeProgress;
 
 pib::Result<FleetReadout> read_fleet(BootService& svc, pib::store::FleetState* state) {
     FleetReadout f;
@@ -68,6 +69,9 @@ json node_json(BootService& svc, const Snapshot& s, const pib::inventory::Node& 
         const auto& r = rep->second;
         last = json{{"release", r.release}, {"kind", r.kind}, {"healthy", r.healthy}, {"at", r.at},
                     {"address", r.address}};
+        // How pib-init read the root ("http" or "nfs"), from the report's body.
+        auto body = json::parse(r.detail_json, nullptr, false);
+        last["root"] = body.is_object() && body.contains("root") && body["root"].is_string() ? body["root"] : json(nullptr);
     }
     j["last_report"] = last;
     if (detail) {
@@ -77,53 +81,6 @@ json node_json(BootService& svc, const Snapshot& s, const pib::inventory::Node& 
                           ? json(ch->second.window)
                           : json(nullptr);
     }
-    return j;
-}
-
-json rollout_json(const pib::store::Rollout& r, bool with_nodes) {
-    // Waves are numbered from 1, as `pibuild rollout status --json` and the
-    // log lines number them; field names are the CLI's.
-    const auto progress_names = {NodeProgress::pending, NodeProgress::updating, NodeProgress::healthy,
-                                 NodeProgress::failed, NodeProgress::timed_out};
-    json total = {{"nodes", r.nodes.size()}};
-    for (auto p : progress_names) total[pib::store::node_progress_name(p)] = 0;
-    json waves = json::array();
-    for (int w = 0; w < r.wave_count; ++w) {
-        json counts = total;
-        counts["wave"] = w + 1;
-        counts["nodes"] = 0;
-        waves.push_back(std::move(counts));
-    }
-    json nodes = json::array();
-    auto bump = [](json& j, const char* key) { j[key] = j[key].get<std::int64_t>() + 1; };
-    for (const auto& n : r.nodes) {
-        const char* p = pib::store::node_progress_name(n.progress);
-        bump(total, p);
-        if (n.wave >= 0 && n.wave < r.wave_count) {
-            bump(waves[static_cast<std::size_t>(n.wave)], "nodes");
-            bump(waves[static_cast<std::size_t>(n.wave)], p);
-        }
-        if (with_nodes) nodes.push_back({{"node", n.node}, {"wave", n.wave + 1}, {"progress", p}, {"changed_at", n.changed_at}});
-    }
-    json j = {{"id", r.id},
-              {"channel", r.channel},
-              {"from", r.from_release},
-              {"to", r.to_release},
-              {"waves_spec", r.waves_spec},
-              {"wave_count", r.wave_count},
-              {"current_wave", r.current_wave + 1},
-              {"state", pib::store::rollout_state_name(r.state)},
-              {"active", pib::store::is_active(r.state)},
-              {"reason", r.reason},
-              {"max_failures", r.max_failures},
-              {"health_timeout_s", r.health_timeout_s},
-              {"wave_started_at", r.wave_started_at},
-              {"created_at", r.created_at},
-              {"created_by", r.created_by},
-              {"finished_at", r.finished_at},
-              {"progress", total},
-              {"waves", waves}};
-    if (with_nodes) j["nodes"] = std::move(nodes);
     return j;
 }
 

@@ -60,6 +60,8 @@ TEST_F(BuildTest, ReleaseHasTheDesignLayoutAndVerifies) {
         EXPECT_TRUE(std::filesystem::is_regular_file(dir / f)) << f;
     }
     EXPECT_FALSE(std::filesystem::exists(dir / "boot/config.txt"));  // pc boards have none
+    // World-readable: NFS serves releases with root squashed (docs/nfs.md).
+    EXPECT_EQ(std::filesystem::status(dir).permissions(), std::filesystem::perms(0755));
     EXPECT_EQ(test::read_text(dir / "boot/vmlinuz"), std::string(300000, 'K'));
     EXPECT_EQ(test::read_text(dir / "boot/cmdline.txt"), "console=ttyS0\n");
 

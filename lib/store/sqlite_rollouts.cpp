@@ -233,9 +233,20 @@ Result<std::vector<std::int64_t>> SqliteState::advance_rollouts(std::int64_t now
         return {};
     }));
     for (auto id : ids) {
-        auto c = db_.write<bool>([&] { return advance_one(id, now); });
-        if (!c) return c.error();
-        if (*c) changed.push_back(id);
+        // A pass that changes nothing rolls back instead of committing, so
+        // that readers polling change_counter() see no change.
+        PIB_TRY(db_.begin_write());
+        auto c = advance_one(id, now);
+        if (!c || !*c) {
+            db_.rollback();
+            if (!c) return c.error();
+            continue;
+        }
+        if (auto st = db_.commit(); !st) {
+            db_.rollback();
+            return st.error();
+        }
+        changed.push_back(id);
     }
     return changed;
 }

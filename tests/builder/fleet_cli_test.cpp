@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -255,6 +256,37 @@ TEST(FleetCli, SecondRolloutRefusedPauseResumeAbortRollback) {
     r = s.cli({"rollback", "--channel", "nochannel"});
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("not set"), std::string::npos) << r.err;
+}
+
+// Two operators start a rollout on the same channel at the same moment:
+// exactly one starts, the other is told which rollout is running.
+TEST(FleetCli, TwoRolloutsAtOnceOnlyOneStarts) {
+    Store s(3);
+    const std::string a = s.published("1.0"), b = s.published("2.0"), c = s.published("3.0");
+    ASSERT_EQ(s.cli({"channel", "set", "stable", a}).code, 0);
+    std::vector<pid_t> kids;
+    const std::vector<std::string> targets = {b, c};
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            auto r = s.cli({"rollout", targets[i], "--channel", "stable", "--detach"});
+            test::write_text(s.path("race-" + std::to_string(i)), r.err);
+            _exit(r.code);
+        }
+        kids.push_back(pid);
+    }
+    std::vector<int> codes;
+    for (pid_t pid : kids) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        codes.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    std::sort(codes.begin(), codes.end());
+    ASSERT_EQ(codes, (std::vector<int>{0, 1}));
+    const std::string err = test::read_text(s.path("race-0")) + test::read_text(s.path("race-1"));
+    EXPECT_NE(err.find("already has an active rollout 1"), std::string::npos) << err;
+    EXPECT_NE(err.find("pibuild rollout abort 1"), std::string::npos) << err;
+    EXPECT_EQ(parse(s.cli({"rollout", "status", "--json"})).size(), 1u);
 }
 
 TEST(FleetCli, RolloutHaltsOnFailureAndBadInput) {

@@ -81,7 +81,7 @@ FleetCommands::FleetCommands(CLI::App& app) {
     rollout_->add_option("-c,--channel", a.channel, "The channel whose nodes move");
     rollout_->add_option("--waves", a.waves, "Cumulative targets: node counts or percentages of the channel's nodes")
         ->default_str(store::kDefaultWaves);
-    rollout_->add_option("--max-failures", a.max_failures, "Halt when more nodes than this fail or time out")
+    rollout_->add_option("--max-failures", a.max_failures, "Halt when more nodes than this fail (any node missing the health timeout halts)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     rollout_->add_option("--health-timeout", a.health_timeout,

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,8 +27,9 @@ Status copy_file_durably(const fs::path& from, const fs::path& to) {
     const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0) return fail(Errc::io, errno_message("open " + from.string()));
     const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (out < 0) {
+    if (out < 0 || ::fchmod(out, 0644) != 0) {
         ::close(in);
+        if (out >= 0) ::close(out);
         return fail(Errc::io, errno_message("create " + to.string()));
     }
     std::array<char, 1 << 16> buf;
@@ -63,8 +65,9 @@ Status copy_tree_durably(const fs::path& from, const fs::path& to) {
          it.increment(ec)) {
         const fs::path target = to / fs::relative(it->path(), from);
         if (it->is_directory(ec)) {
-            if (!fs::create_directory(target, ec) || ec)
-                return fail(Errc::io, "mkdir " + target.string() + ": " + (ec ? ec.message() : "exists"));
+            // 0755 whatever the umask: netbootd may serve it root-squashed over NFS.
+            if (::mkdir(target.c_str(), 0755) != 0 || ::chmod(target.c_str(), 0755) != 0)
+                return fail(Errc::io, errno_message("mkdir " + target.string()));
             dirs.push_back(target);
         } else if (it->is_regular_file(ec)) {
             PIB_TRY(copy_file_durably(it->path(), target));
@@ -131,8 +134,8 @@ Result<PublishResult> publish_release(const fs::path& src, const fs::path& store
     if (!cleaned) return cleaned.error();
     const fs::path incoming = releases_dir(store) / (kIncoming + out.id + pid_suffix());
     PIB_TRY(remove_tree(incoming));
-    if (!fs::create_directory(incoming, ec) || ec)
-        return fail(Errc::io, "mkdir " + incoming.string() + ": " + ec.message());
+    if (::mkdir(incoming.c_str(), 0755) != 0 || ::chmod(incoming.c_str(), 0755) != 0)
+        return fail(Errc::io, errno_message("mkdir " + incoming.string()));
     auto copied = copy_tree_durably(src, incoming);
     // The copy is what gets published: verify it, not only the source, in
     // case the source changed while it was read.

@@ -4,6 +4,7 @@
 // pause/resume/abort, a second rollout refused, rollback, status, history, gc;
 // tables and --json for each.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +41,15 @@ void report(const std::filesystem::path& store, const std::string& node, const s
 TEST(FleetCli, PublishVerifiesAndIsIdempotent) {
     Store s;
     const std::string id = s.build("1.0");
+    const mode_t old_umask = ::umask(077);  // published files stay world-readable anyway (NFS, root squash)
     auto r = s.cli({"publish", s.src("1.0").string()});
+    ::umask(old_umask);
     ASSERT_EQ(r.code, 0) << r.err;
+    struct stat st{};
+    ASSERT_EQ(::stat((s.store() / "releases" / id / "boot").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0755u);
+    ASSERT_EQ(::stat((s.store() / "releases" / id / "root.squashfs").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
     EXPECT_NE(r.out.find("published " + id), std::string::npos) << r.out;
     EXPECT_TRUE(std::filesystem::exists(s.store() / "releases" / id / "manifest.json.sig"));
     // Again: identical content, exit 0, said so.

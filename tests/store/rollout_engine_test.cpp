@@ -64,7 +64,9 @@ TEST_F(RolloutTest, WavesCompleteAndChannelMoves) {
     // A healthy boot before the wave started, or on the old release, does not count.
     report("a", "new", true, t0 - 1);
     report("a", "old", true, t0 + 1);
+    const auto counter = *state_->change_counter();
     EXPECT_TRUE(advance(t0 + 2).empty());
+    EXPECT_EQ(*state_->change_counter(), counter);  // nothing changed, nothing committed
     EXPECT_EQ(progress(id)["a"], NodeProgress::updating);
     report("a", "new", true, t0 + 3);
     EXPECT_EQ(advance(t0 + 4), std::vector<std::int64_t>{id});

@@ -8,7 +8,8 @@
 //   GET /api/v1/channels          channels, their release, window and active rollout
 // docs/netbootd.md shows the fields. Everything is read once per request.
 // Waves are numbered from 1 here, as in `pibuild rollout status --json` and
-// the log lines (FleetState counts them from 0).
+// the log lines (FleetState counts them from 0); a rollout is
+// store::rollout_json(), the CLI's form.
 #pragma once
 
 #include <cstdint>
@@ -39,9 +40,6 @@ pib::Result<FleetReadout> read_fleet(BootService& svc, pib::store::FleetState* s
 /// One node as GET /api/v1/nodes lists it. `detail` adds the channel's window.
 nlohmann::json node_json(BootService& svc, const Snapshot& s, const pib::inventory::Node& n, const FleetReadout& f,
                          bool detail);
-
-/// A rollout; `with_nodes` adds every node's wave and progress.
-nlohmann::json rollout_json(const pib::store::Rollout& r, bool with_nodes);
 
 /// A channel; `rollout` is its active rollout's id, 0 when none.
 nlohmann::json channel_json(const pib::store::Channel& c, std::int64_t rollout);

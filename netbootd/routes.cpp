@@ -11,6 +11,7 @@
 #include <set>
 
 #include "netbootd/fleet_api.hpp"
+#include "store/fleet_json.hpp"
 #include "tftp/path.hpp"
 
 namespace netbootd {
@@ -334,7 +335,7 @@ HttpResponse NetbootHttpHandler::rollouts(const std::string& id_text) {
         auto r = state_->rollout(id);
         if (!r) return error(r.error());
         if (!*r) return HttpResponse::json(404, json({{"error", "no rollout " + id_text}}).dump() + "\n");
-        return HttpResponse::json(200, rollout_json(**r, true).dump(2) + "\n");
+        return HttpResponse::json(200, pib::store::rollout_json(**r, true).dump(2) + "\n");
     }
     // Active ones first (whatever their age), then the newest finished ones.
     constexpr std::size_t kRecent = 20;
@@ -347,10 +348,10 @@ HttpResponse NetbootHttpHandler::rollouts(const std::string& id_text) {
         listed.insert(at.first);
         auto r = state_->rollout(at.first);
         if (!r) return error(r.error());
-        if (*r) out.push_back(rollout_json(**r, false));
+        if (*r) out.push_back(pib::store::rollout_json(**r, false));
     }
     for (const auto& r : *recent)
-        if (listed.insert(r.id).second) out.push_back(rollout_json(r, false));
+        if (listed.insert(r.id).second) out.push_back(pib::store::rollout_json(r, false));
     return HttpResponse::json(200, out.dump(2) + "\n");
 }
 

@@ -93,10 +93,18 @@ void check_image(Reader& r, const Recipe& rec) {
             "must differ from boot_partition");
 }
 
+// pib-agent and its update timer ship only with the pib initramfs (install_agent.cpp).
+void check_agent(Reader& r, const Recipe& rec) {
+    const Where* w = r.where("boot.auto_reboot");
+    if (w && rec.boot.auto_reboot && !rec.boot.pib_initramfs && r.clean("boot.initramfs"))
+        r.error(w->key, "boot.auto_reboot", "needs initramfs: pib (pib-agent ships with the pib initramfs)");
+}
+
 }  // namespace
 
 void check_recipe(Reader& r, Recipe& rec) {
     check_board(r, rec);
+    check_agent(r, rec);
     check_firmware(r, rec);
     check_image(r, rec);
 }

@@ -9,21 +9,14 @@
 // another key and a root.squashfs altered by one byte are refused with a
 // console message and nothing mounted.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <thread>
 
 #include "support/test_support.hpp"
+#include "e2e/e2e_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -34,64 +27,7 @@ using pib::test::write_text;
 
 namespace {
 
-const fs::path kSource = PIB_SOURCE_DIR;
-
-std::size_t count(const std::string& text, const std::string& needle) {
-    std::size_t n = 0;
-    for (auto p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
-    return n;
-}
-
-bool wait_for(const std::function<bool()>& pred, std::chrono::seconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(500ms);
-    }
-    return pred();
-}
-
-/// The text of the console after the `nth` (1-based) occurrence of `marker`.
-std::string after(const std::string& text, const std::string& marker, std::size_t nth) {
-    std::size_t p = std::string::npos, from = 0;
-    for (std::size_t i = 0; i < nth; ++i) {
-        p = text.find(marker, from);
-        if (p == std::string::npos) return "";
-        from = p + 1;
-    }
-    return text.substr(p);
-}
-
-bool monitor(const fs::path& sock, const std::string& command) {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock.c_str());
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-    const std::string line = command + "\n";
-    ok = ok && write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    std::this_thread::sleep_for(300ms);
-    close(fd);
-    return ok;
-}
-
-/// scripts/netboot-vm.sh in the background; stopped (and its namespace removed) by PID.
-struct NetbootVms {
-    pid_t pid = -1;
-    fs::path workdir;
-    ~NetbootVms() {
-        if (pid <= 0) return;
-        kill(pid, SIGTERM);
-        waitpid(pid, nullptr, 0);
-    }
-    /// The serial console so far, without the '\r' the tty adds before each '\n'.
-    std::string console(int n) const {
-        std::string t = read_text(workdir / ("console-" + std::to_string(n) + ".log"));
-        t.erase(std::remove(t.begin(), t.end(), '\r'), t.end());
-        return t;
-    }
-    std::string netns() const { return "pibvm-" + std::to_string(pid); }
-};
+using namespace pib::e2e;
 
 TEST(E2eNetboot, TwoNodesBootVerifiedRebootPristineAndTamperingRefused) {
     if (!pib::test::is_root()) GTEST_SKIP() << "needs root (namespaces, image build)";
@@ -130,15 +66,9 @@ TEST(E2eNetboot, TwoNodesBootVerifiedRebootPristineAndTamperingRefused) {
     // ---- boot both
     NetbootVms vms;
     vms.workdir = dir.path() / "vm";
-    vms.pid = fork();
-    if (vms.pid == 0) {
-        const std::string script = (kSource / "scripts/netboot-vm.sh").string();
-        execl(script.c_str(), script.c_str(), "--store", store.c_str(), "--pubkey",
-              (dir.path() / "fleet.pub").c_str(), "--inventory", (dir.path() / "nodes.yaml").c_str(), "--vm",
-              "52:54:00:e2:e0:01", "--vm", "52:54:00:e2:e0:02", "--workdir", vms.workdir.c_str(), "--netbootd",
-              netbootd.c_str(), nullptr);
-        _exit(127);
-    }
+    vms.start({"--store", store.string(), "--pubkey", (dir.path() / "fleet.pub").string(), "--inventory",
+               (dir.path() / "nodes.yaml").string(), "--vm", "52:54:00:e2:e0:01", "--vm", "52:54:00:e2:e0:02",
+               "--netbootd", netbootd.string()});
     const std::string done = "PIB-FACTS done";
     ASSERT_TRUE(wait_for([&] { return count(vms.console(1), done) >= 1 && count(vms.console(2), done) >= 1; }, 420s))
         << "node-a:\n" << vms.console(1) << "\nnode-b:\n" << vms.console(2) << "\nnetbootd:\n"

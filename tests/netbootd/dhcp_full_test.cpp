@@ -5,6 +5,7 @@
 // busybox udhcpc, ISC dhclient and scripted PXE clients in two client
 // namespaces. Nothing touches the host's network.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -275,13 +276,19 @@ TEST_F(DhcpFullLeases, KillNineWhileWritingLeavesALoadableFile) {
     o.range = std::make_pair(ip("10.214.1.10"), ip("10.214.1.250"));
     std::size_t last = 0;
     for (int round = 0; round < 6; ++round) {
+        // The child says when its first lease is durable, so that a loaded
+        // machine cannot make the kill land before any write.
+        int ready[2];
+        ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
         const pid_t child = fork();
         ASSERT_GE(child, 0);
         if (child == 0) {
             // The child writes lease after lease until it is killed.
+            close(ready[0]);
             auto s = LeaseStore::open(o, reservations_, log_);
             if (!s.ok()) _exit(2);
             for (std::uint32_t i = 0;; ++i) {
+                if (i == 1 && write(ready[1], "x", 1) != 1) _exit(3);
                 std::vector<std::uint8_t> hw{0x52,
                                              0x54,
                                              0x00,
@@ -291,8 +298,13 @@ TEST_F(DhcpFullLeases, KillNineWhileWritingLeavesALoadableFile) {
                 (*s)->request(hw, Kind::init_reboot, ip("10.214.1.10") + i % 241, now_);
             }
         }
+        close(ready[1]);
+        char byte = 0;
+        const bool started = read(ready[0], &byte, 1) == 1;
+        close(ready[0]);
         std::this_thread::sleep_for(std::chrono::milliseconds(20 + 15 * round));
         kill(child, SIGKILL);  // the child this test forked
+        ASSERT_TRUE(started) << "the child wrote no lease";
         int status = 0;
         waitpid(child, &status, 0);
         ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);

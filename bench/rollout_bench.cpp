@@ -238,6 +238,8 @@ int run(const Opts& o) {
     std::printf("| answer latency p50 (what to boot, during a rollout) | %.2f ms |\n", med(&RunResult::p50));
     std::printf("| answer latency p99 | %.2f ms |\n", med(&RunResult::p99));
     std::printf("| answers per second (%u client threads) | %.0f |\n", o.threads, med(&RunResult::rps));
+    std::printf("| one sweep: all %zu nodes asking once at that rate | %.0f ms |\n", o.nodes,
+                1000.0 * static_cast<double>(o.nodes) / med(&RunResult::rps));
     std::printf("| `%s` itself | %.1f ms |\n", o.pibuild.empty() ? "FleetState::rollback" : "pibuild rollback",
                 med(&RunResult::rollback_cmd_ms));
     std::printf("| rollback returned -> first node served the old release | %.1f ms |\n", med(&RunResult::first_old_ms));

@@ -7,14 +7,19 @@
 #
 #   scripts/netboot-vm.sh --store DIR --pubkey FILE --inventory FILE \
 #       --vm 52:54:00:12:34:01 [--vm MAC ...] [--until REGEX] [--timeout SECONDS] \
-#       [--show-console] [--workdir DIR] [--netbootd BIN] [--memory MB]
+#       [--show-console] [--workdir DIR] [--netbootd BIN] [--memory MB] [--nfs]
 #
 # Each machine's serial console goes to <workdir>/console-<n>.log; with
 # --until the script waits until every console matches REGEX (exit 0) or the
 # timeout passes (exit 1). Without --until it runs until interrupted.
+#
+# With --nfs, NFS-Ganesha (NFSv4 only, no rpcbind) runs in the namespace too
+# and netbootd publishes every release through it (nfs.server: ganesha; its
+# export file is <workdir>/ganesha-exports.conf, reloaded by SIGHUP). Nodes
+# whose inventory entry says `root: nfs` then boot their root over NFS.
 set -euo pipefail
 
-store= pubkey= inventory= until_re= timeout=300 show=0 workdir= memory=1024
+store= pubkey= inventory= until_re= timeout=300 show=0 workdir= memory=1024 nfs=0
 netbootd_bin="$(dirname "$0")/../build/netbootd/netbootd"
 macs=()
 while [ $# -gt 0 ]; do
@@ -29,6 +34,7 @@ while [ $# -gt 0 ]; do
     --workdir) workdir=$2; shift 2 ;;
     --netbootd) netbootd_bin=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
+    --nfs) nfs=1; shift ;;
     *) echo "netboot-vm: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +77,28 @@ ip netns exec "$ns" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 
   --log-facility="$workdir/dnsmasq.log" --log-dhcp &
 pids+=($!)
 
+# NFS-Ganesha for --nfs: the config a Debian ganesha would have, cut down for
+# a namespace (docs/nfs.md; tests/netbootd/nfs_exports_test.cpp does the same):
+# NFSv4 over TCP only, so no rpcbind, NLM or RQUOTA; Graceless so it serves
+# at once. The export file must exist before ganesha starts; netbootd fills it.
+nfs_conf=
+if [ "$nfs" = 1 ]; then
+  command -v ganesha.nfsd >/dev/null || { echo "netboot-vm: ganesha.nfsd is not installed (nfs-ganesha nfs-ganesha-vfs)" >&2; exit 2; }
+  : > "$workdir/ganesha-exports.conf"
+  mkdir -p "$workdir/ganesha-recovery"
+  cat > "$workdir/ganesha.conf" <<GANESHA
+NFS_CORE_PARAM { Protocols = 4; NFS_Port = 2049; Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false; }
+NFSV4 { Graceless = true; RecoveryBackend = fs; RecoveryRoot = "$workdir/ganesha-recovery"; }
+NFS_KRB5 { Active_krb5 = false; }
+%include "$workdir/ganesha-exports.conf"
+GANESHA
+  ip netns exec "$ns" ganesha.nfsd -F -f "$workdir/ganesha.conf" -L "$workdir/ganesha.log" \
+    -p "$workdir/ganesha.pid" -N NIV_EVENT > "$workdir/ganesha.out" 2>&1 &
+  ganesha_pid=$!
+  pids+=($ganesha_pid)
+  nfs_conf="nfs: {enabled: true, server: ganesha, subnet: $subnet.0/24, exports-file: $workdir/ganesha-exports.conf, reload-command: [kill, -HUP, '$ganesha_pid']}"
+fi
+
 cat > "$workdir/netbootd.yaml" <<CONF
 store: $store
 public-key: $pubkey
@@ -78,12 +106,19 @@ ${inventory:+inventory: $inventory}
 listen: {interface: br0, address: $subnet.1}
 user: root
 group: root
+$nfs_conf
 CONF
 ip netns exec "$ns" "$netbootd_bin" --config "$workdir/netbootd.yaml" --keep-privileges \
   2> "$workdir/netbootd.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q "netbootd ready" "$workdir/netbootd.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "netbootd ready" "$workdir/netbootd.log" || { cat "$workdir/netbootd.log" >&2; exit 1; }
+
+if [ "$nfs" = 1 ]; then
+  # netbootd wrote the exports and sent SIGHUP; ganesha says when it re-read them.
+  for _ in $(seq 100); do grep -q "Reread exports complete" "$workdir/ganesha.log" 2>/dev/null && break; sleep 0.1; done
+  kill -0 "$ganesha_pid" 2>/dev/null || { cat "$workdir/ganesha.log" "$workdir/ganesha.out" >&2; exit 1; }
+fi
 
 # KVM only when it is there; these machines boot under TCG (MACHINE-NOTES).
 accel="tcg,thread=multi"

@@ -87,10 +87,10 @@ struct SimWorld {
     netbootd::test::NetnsGuard netns{"pibsim"};
     fs::path store;
     std::string a, b;
-    std::vector<netbootd::sim::SimNode> nodes = netbootd::sim::make_nodes(kNodes);
+    std::vector<netbootd::sim::SimNode> nodes;
     std::unique_ptr<pib::store::FleetState> state;
 
-    SimWorld() {
+    explicit SimWorld(std::size_t count = kNodes) : nodes(netbootd::sim::make_nodes(count)) {
         store = dir.path() / "store";
         const fs::path releases = store / "releases";
         fs::create_directories(releases);
@@ -346,6 +346,41 @@ TEST(FleetSim, ThousandNodesRollOutInWavesHaltOnFailuresThenComplete) {
     EXPECT_TRUE(has_line(lines, "rollout completed " + i2));
     std::cout << "fleet sim: " << drv.rounds << " rounds of " << kNodes << " nodes\n";
     for (const auto& l : lines) std::cout << "  " << l << "\n";
+}
+
+TEST(FleetSim, NetbootdHaltsARolloutWhoseNodesNeverReport) {
+    if (!pib::test::is_root()) GTEST_FAIL() << "needs root (network namespace)";
+    SimWorld w(10);
+    ASSERT_TRUE(w.state);
+    std::string why;
+    ASSERT_TRUE(w.netns.add("srv", why)) << why;
+    ASSERT_TRUE(w.state->set_channel("stable", w.a, "test").ok());
+    DaemonInNetns d(w.dir.path() / "netbootd.yaml", w.netns.name("srv"));
+    ASSERT_EQ(d.error(), "");
+    netbootd::sim::Client client("127.0.0.1", kHttpPort, w.netns.name("srv"), 2);
+    pib::store::RolloutPlan plan;
+    plan.channel = "stable";
+    plan.to_release = w.b;
+    plan.waves_spec = "100%";
+    plan.waves.emplace_back();
+    for (const auto& n : w.nodes) plan.waves[0].push_back(n.name);
+    plan.health_timeout_s = 1;
+    auto id = w.state->start_rollout(plan, "test");
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    for (const auto& a : client.ask_all(w.nodes)) ASSERT_EQ(a.release, w.b) << a.error;
+    // Nobody reports: with no report to react to, netbootd's once-a-second
+    // advance finds the timeout passed and halts the rollout.
+    pib::store::Rollout r;
+    for (int i = 0; i < 600; ++i) {
+        r = read_rollout(*w.state, *id);
+        if (!pib::store::is_active(r.state)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(r.state, RolloutState::halted);
+    for (const auto& a : client.ask_all(w.nodes)) ASSERT_EQ(a.release, w.a) << a.error;
+    const auto lines = d.rollout_lines();
+    EXPECT_TRUE(has_line(lines, "rollout halted id=" + std::to_string(*id) + " ", " reason="))
+        << ::testing::PrintToString(lines);
 }
 
 }  // namespace

@@ -135,6 +135,25 @@ struct SimWorld {
     }
 };
 
+/// A SimWorld served by netbootd in its namespace, channel stable -> A.
+struct ServedWorld {
+    SimWorld w;
+    std::unique_ptr<DaemonInNetns> daemon;
+    std::unique_ptr<netbootd::sim::Client> client;
+    std::string error;  ///< "" when serving
+
+    ServedWorld(std::size_t count, unsigned threads) : w(count) {
+        std::string why;
+        if (!w.state) error = "no fleet state";
+        else if (!w.netns.add("srv", why)) error = why;
+        else if (auto st = w.state->set_channel("stable", w.a, "test"); !st) error = st.error().message;
+        if (!error.empty()) return;
+        daemon = std::make_unique<DaemonInNetns>(w.dir.path() / "netbootd.yaml", w.netns.name("srv"));
+        error = daemon->error();
+        client = std::make_unique<netbootd::sim::Client>("127.0.0.1", kHttpPort, w.netns.name("srv"), threads);
+    }
+};
+
 pib::store::Rollout read_rollout(pib::store::FleetState& state, std::int64_t id) {
     auto r = state.rollout(id);
     EXPECT_TRUE(r.ok() && *r) << "rollout " << id;
@@ -146,7 +165,7 @@ pib::store::Rollout read_rollout(pib::store::FleetState& state, std::int64_t id)
 /// round, what each node is served against the rollout's state around it.
 struct Driver {
     SimWorld& w;
-    netbootd::sim::Client& client;
+    const netbootd::sim::Client& client;
     std::map<std::string, int> wave_of;
     std::set<std::string> failing;
     int rounds = 0;
@@ -236,14 +255,11 @@ std::uint64_t metric(const netbootd::sim::Client& client, const std::string& nam
 
 TEST(FleetSim, ThousandNodesRollOutInWavesHaltOnFailuresThenComplete) {
     if (!pib::test::is_root()) GTEST_FAIL() << "needs root (network namespace)";
-    SimWorld w;
-    ASSERT_TRUE(w.state);
-    std::string why;
-    ASSERT_TRUE(w.netns.add("srv", why)) << why;
-    ASSERT_TRUE(w.state->set_channel("stable", w.a, "test").ok());
-    DaemonInNetns d(w.dir.path() / "netbootd.yaml", w.netns.name("srv"));
-    ASSERT_EQ(d.error(), "");
-    netbootd::sim::Client client("127.0.0.1", kHttpPort, w.netns.name("srv"), 8);
+    ServedWorld sw(kNodes, 8);
+    ASSERT_EQ(sw.error, "");
+    SimWorld& w = sw.w;
+    DaemonInNetns& d = *sw.daemon;
+    const netbootd::sim::Client& client = *sw.client;
 
     Driver drv{w, client, {}, {}, 0};
     // Everyone boots A first. Asking is cheap: 1000 requests, at most a
@@ -350,14 +366,10 @@ TEST(FleetSim, ThousandNodesRollOutInWavesHaltOnFailuresThenComplete) {
 
 TEST(FleetSim, NetbootdHaltsARolloutWhoseNodesNeverReport) {
     if (!pib::test::is_root()) GTEST_FAIL() << "needs root (network namespace)";
-    SimWorld w(10);
-    ASSERT_TRUE(w.state);
-    std::string why;
-    ASSERT_TRUE(w.netns.add("srv", why)) << why;
-    ASSERT_TRUE(w.state->set_channel("stable", w.a, "test").ok());
-    DaemonInNetns d(w.dir.path() / "netbootd.yaml", w.netns.name("srv"));
-    ASSERT_EQ(d.error(), "");
-    netbootd::sim::Client client("127.0.0.1", kHttpPort, w.netns.name("srv"), 2);
+    ServedWorld sw(10, 2);
+    ASSERT_EQ(sw.error, "");
+    SimWorld& w = sw.w;
+    const netbootd::sim::Client& client = *sw.client;
     pib::store::RolloutPlan plan;
     plan.channel = "stable";
     plan.to_release = w.b;
@@ -378,7 +390,7 @@ TEST(FleetSim, NetbootdHaltsARolloutWhoseNodesNeverReport) {
     }
     EXPECT_EQ(r.state, RolloutState::halted);
     for (const auto& a : client.ask_all(w.nodes)) ASSERT_EQ(a.release, w.a) << a.error;
-    const auto lines = d.rollout_lines();
+    const auto lines = sw.daemon->rollout_lines();
     EXPECT_TRUE(has_line(lines, "rollout halted id=" + std::to_string(*id) + " ", " reason="))
         << ::testing::PrintToString(lines);
 }

@@ -1,9 +1,11 @@
 #include "support/test_support.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -39,7 +41,9 @@ std::string read_text(const std::filesystem::path& path) {
 
 int run(const std::vector<std::string>& argv, std::string* output) {
     int fds[2];
-    if (pipe(fds) != 0) return -1;
+    // O_CLOEXEC: a child another thread starts meanwhile must not hold our
+    // write end open (the read below would wait for it); dup2 clears the flag.
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
     pid_t pid = fork();
     if (pid == 0) {
         dup2(fds[1], 1);
@@ -56,7 +60,8 @@ int run(const std::vector<std::string>& argv, std::string* output) {
     std::string out;
     std::array<char, 4096> buf;
     ssize_t n;
-    while ((n = read(fds[0], buf.data(), buf.size())) > 0) out.append(buf.data(), n);
+    while ((n = read(fds[0], buf.data(), buf.size())) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) out.append(buf.data(), n);
     close(fds[0]);
     int status = 0;
     waitpid(pid, &status, 0);

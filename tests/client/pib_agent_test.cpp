@@ -87,10 +87,13 @@ struct AgentWorld {
         return p;
     }
 
-    Ran agent(const std::string& release, std::vector<std::string> args) {
+    /// Runs pib-agent (`program`: the command before its arguments) in the node's namespace.
+    Ran agent(const std::string& release, std::vector<std::string> args,
+              const std::vector<std::string>& program = {pib_agent().string()}) {
         write_text(tmp / "cmdline", "console=ttyS0 pib.server=http://10.219.0.1:8080 pib.release=" +
                                         release + " pib.node=pc-01\n");
-        std::vector<std::string> argv = {"ip", "netns", "exec", ns.name("n"), pib_agent().string()};
+        std::vector<std::string> argv = {"ip", "netns", "exec", ns.name("n")};
+        argv.insert(argv.end(), program.begin(), program.end());
         argv.insert(argv.end(), args.begin(), args.end());
         argv.insert(argv.end(), {"--cmdline", (tmp / "cmdline").string()});
         return run_split(argv, tmp.path());
@@ -196,6 +199,29 @@ TEST(PibAgent, WatchRebootsOnlyInsideTheWindow) {
     ASSERT_EQ(current.rc, 0) << current.out;
     EXPECT_NE(current.out.find("up to date on " + w.b), std::string::npos) << current.out;
     EXPECT_FALSE(fs::exists(calls));
+}
+
+TEST(PibAgent, Arm64BinaryUnderQemuReports) {
+    const fs::path arm = pib::test::built_binary("client-arm64/pib-agent");
+    if (!fs::exists(arm)) {
+        // ./run deps installs the cross toolchain; only a machine without it may skip.
+        ASSERT_FALSE(fs::exists("/usr/bin/aarch64-linux-gnu-g++")) << "cross compiler present but no " << arm;
+        GTEST_SKIP() << "no arm64 toolchain, no " << arm;
+    }
+    ASSERT_TRUE(pib::test::is_root()) << "needs root for network namespaces";
+    ASSERT_TRUE(is_static_elf(arm)) << arm;
+    AgentWorld w;
+    ASSERT_TRUE(w.start("")) << w.why;
+    const fs::path sc = w.systemctl("running", "");
+    Ran r = w.agent(w.b, {"health", "--systemctl", sc.string(), "--checks", (w.tmp / "none").string()},
+                    {"/usr/bin/qemu-aarch64-static", arm.string()});
+    ASSERT_EQ(r.rc, 0) << r.out << r.err;
+    auto state = pib::store::open_sqlite_state(w.tmp / "store/state.db");
+    ASSERT_TRUE(state.ok());
+    auto last = (*state)->last_report("pc-01");
+    ASSERT_TRUE(last.ok() && *last);
+    EXPECT_TRUE((*last)->healthy);
+    EXPECT_EQ((*last)->release, w.b);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +67,22 @@ inline bool monitor(const std::filesystem::path& sock, const std::string& comman
     return ok;
 }
 
+/// Builds recipes/demo-x86.yaml with `pibuild` into <dir>/store/releases,
+/// signed with <dir>/fleet.key (work and cache directories below `dir`).
+/// Returns the release id, or "" when the build failed (its output in `out`).
+inline std::string build_demo_release(const std::filesystem::path& pibuild, const std::filesystem::path& dir,
+                                      std::string& out) {
+    const auto releases = dir / "store" / "releases";
+    if (pib::test::run({pibuild.string(), "build", (kSource / "recipes/demo-x86.yaml").string(), "-o",
+                        releases.string(), "--key", (dir / "fleet.key").string(), "--work-dir",
+                        (dir / "work").string(), "--cache-dir", (dir / "cache").string(), "--json"},
+                       &out) != 0)
+        return "";
+    std::string id;
+    for (const auto& e : std::filesystem::directory_iterator(releases)) id = e.path().filename().string();
+    return id;
+}
+
 /// scripts/netboot-vm.sh in the background; stopped (and its namespace removed) by PID.
 struct NetbootVms {
     pid_t pid = -1;
@@ -104,6 +122,18 @@ struct NetbootVms {
         return monitor(workdir / ("monitor-" + std::to_string(n) + ".sock"), "system_reset");
     }
     std::string netns() const { return "pibvm-" + std::to_string(pid); }
+    /// GET http://<netbootd's address><path> from inside the namespace; a
+    /// discarded JSON value when that fails (the body or error is in `out`).
+    nlohmann::json api(const std::string& path, std::string& out) const {
+        const std::string cfg = pib::test::read_text(workdir / "netbootd.yaml");
+        std::smatch m;
+        if (!std::regex_search(cfg, m, std::regex("address: ([0-9.]+)"))) return nlohmann::json::value_t::discarded;
+        if (pib::test::run({"ip", "netns", "exec", netns(), "curl", "-sS", "--max-time", "10",
+                            "http://" + m[1].str() + path},
+                           &out) != 0)
+            return nlohmann::json::value_t::discarded;
+        return nlohmann::json::parse(out, nullptr, false);
+    }
 };
 
 }  // namespace pib::e2e

@@ -40,15 +40,8 @@ TEST(E2eNetboot, TwoNodesBootVerifiedRebootPristineAndTamperingRefused) {
     // ---- the release and the overlays, as a fleet owner makes them
     ASSERT_EQ(run({pibuild.string(), "keygen", "-o", (dir.path() / "fleet").string()}, &out), 0) << out;
     ASSERT_EQ(run({pibuild.string(), "keygen", "-o", (dir.path() / "other").string()}, &out), 0) << out;
-    ASSERT_EQ(run({pibuild.string(), "build", (kSource / "recipes/demo-x86.yaml").string(), "-o",
-                   (store / "releases").string(), "--key", (dir.path() / "fleet.key").string(), "--work-dir",
-                   (dir.path() / "work").string(), "--cache-dir", (dir.path() / "cache").string(), "--json"},
-                  &out),
-              0)
-        << out;
-    std::string id;
-    for (const auto& e : fs::directory_iterator(store / "releases")) id = e.path().filename().string();
-    ASSERT_FALSE(id.empty());
+    const std::string id = build_demo_release(pibuild, dir.path(), out);
+    ASSERT_FALSE(id.empty()) << out;
     write_text(dir.path() / "nodes.yaml", "nodes:\n"
                                           "  - name: node-a\n    hostname: node-a.lab\n    mac: 52:54:00:e2:e0:01\n"
                                           "    release: " + id + "\n"
@@ -100,15 +93,7 @@ TEST(E2eNetboot, TwoNodesBootVerifiedRebootPristineAndTamperingRefused) {
     }
     EXPECT_NE(vms.console(1).find("ssh=SHA256:"), std::string::npos);
     // The boot reports reached netbootd's API.
-    const std::string cfg = read_text(vms.workdir / "netbootd.yaml");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(cfg, m, std::regex("address: ([0-9.]+)")));
-    ASSERT_EQ(run({"ip", "netns", "exec", vms.netns(), "curl", "-sS", "--max-time", "10",
-                   "http://" + m[1].str() + "/api/v1/nodes"},
-                  &out),
-              0)
-        << out;
-    auto nodes = json::parse(out, nullptr, false);
+    auto nodes = vms.api("/api/v1/nodes", out);
     ASSERT_TRUE(nodes.is_array()) << out;
     for (const auto& n : nodes) {
         EXPECT_EQ(n["last_report"]["release"], id) << n;

@@ -11,6 +11,10 @@ Marks on the console, each the arrival time of its line (seconds since QEMU star
   kernel   the kernel started: min over printk lines of (arrival - printk time),
            so the iPXE downloads and the kernel's decompression come before it
   init     "Run /init as init process": the initramfs starts
+  net      the initramfs starts DHCP (pib-init "dhcp on eth0: waiting for a
+           lease", the script's "dhcp"): its modules are loaded, the link is there
+  address  it has its address and starts fetching (pib-init "dhcp: bound", the
+           script's "fetching")
   root     the root image is fetched and verified (pib-init "verified
            root.squashfs ...", or over NFS "verified ... through dm-verity";
            the script initramfs says "root fetched (not verified)")
@@ -29,6 +33,8 @@ MARKS = [
     ("nic", re.compile(r"^net0: .* \(open\)")),
     ("dhcp", re.compile(r"^Configuring \(net0 .*\bok\s*$")),
     ("init", re.compile(r"Run /init as init process")),
+    ("net", re.compile(r"^(pib-init: dhcp on \S+: waiting|bench-init: dhcp)")),
+    ("address", re.compile(r"^(pib-init: dhcp: bound|bench-init: fetching)")),
     ("root", re.compile(r"^(pib-init: verified \S*root\.squashfs |pib-init: verified .* through dm-verity|"
                         r"bench-init: root fetched)")),
     ("switch", re.compile(r"^(pib-init|bench-init): switching root to")),
@@ -44,7 +50,9 @@ PHASES = [
     ("iPXE: script, kernel, initramfs download", "dhcp", "fetched"),
     ("kernel setup + decompression", "fetched", "kernel"),
     ("kernel init", "kernel", "init"),
-    ("initramfs: root fetched + verified", "init", "root"),
+    ("initramfs: modules, link", "init", "net"),
+    ("initramfs: DHCP", "net", "address"),
+    ("initramfs: root fetched + verified", "address", "root"),
     ("initramfs: mounts, switch_root", "root", "switch"),
     ("userspace to login", "switch", "login"),
     ("total", None, "login"),

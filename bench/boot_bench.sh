@@ -104,13 +104,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 load() { cut -d' ' -f1 /proc/loadavg; }
 
-
 # ---- what every setup serves ------------------------------------------------
 # A store of our own: the release hard-linked (same bytes, no copy), overlays
 # rendered for the two nodes. World-readable: ganesha squashes root.
 chmod 755 "$WORK"
 mkdir -p "$WORK/store/releases" "$WORK/www" "$WORK/tftp" "$WORK/runs"
-cp -al "$STORE/releases/$RELEASE" "$WORK/store/releases/"
+cp -al "$STORE/releases/$RELEASE" "$WORK/store/releases/" 2>/dev/null ||
+  cp -a "$STORE/releases/$RELEASE" "$WORK/store/releases/"  # another filesystem
 REL=$WORK/store/releases/$RELEASE
 KERNEL=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["boot"]["kernel"])' "$REL/manifest.json")
 CMDLINE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["boot"].get("cmdline",""))' "$REL/manifest.json")

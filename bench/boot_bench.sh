@@ -98,7 +98,7 @@ stop_pids() {
 cleanup() {
   stop_pids
   ip netns del "$NS" 2>/dev/null || true
-  [ "${KEEP_WORK:-}" = 1 ] && echo "boot-bench: work directory kept: $WORK" >&2 || rm -rf "$WORK"
+  if [ "${KEEP_WORK:-}" = 1 ]; then echo "boot-bench: work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -195,7 +195,7 @@ EOF
   ip netns exec "$NS" ganesha.nfsd -F -f "$RUN_DIR/ganesha.conf" -L "$RUN_DIR/ganesha.log" -p "$RUN_DIR/ganesha.pid" \
     -N NIV_EVENT > "$RUN_DIR/ganesha.out" 2>&1 &
   GANESHA_PID=$!
-  PIDS+=($GANESHA_PID)
+  PIDS+=("$GANESHA_PID")
 }
 
 start_nginx() {
@@ -228,11 +228,11 @@ EOF
 start_setup() {
   case "$1" in
     netbootd)
-      MAC=$MAC_HTTP NODE=bench-http
+      MAC=$MAC_HTTP
       start_dnsmasq
       start_netbootd ;;
     nfs)
-      MAC=$MAC_NFS NODE=bench-nfs
+      MAC=$MAC_NFS
       start_dnsmasq
       start_ganesha
       start_netbootd "nfs: {enabled: true, server: ganesha, subnet: $NET.0/24, exports-file: $RUN_DIR/exports.conf, reload-command: [kill, -HUP, '$GANESHA_PID']}"
@@ -241,7 +241,7 @@ start_setup() {
       grep -q "Reread exports complete" "$RUN_DIR/ganesha.log" ||
         { echo "boot-bench: ganesha did not load the exports" >&2; cat "$RUN_DIR/ganesha.log" >&2; return 1; } ;;
     script)
-      MAC=$MAC_SCRIPT NODE=
+      MAC=$MAC_SCRIPT
       # What the tutorials write: iPXE (option 175) gets a script by TFTP.
       start_dnsmasq --enable-tftp --tftp-root="$WORK/tftp" --dhcp-match=set:ipxe,175 \
         --dhcp-boot=tag:ipxe,boot.ipxe
@@ -302,7 +302,7 @@ boot_once() {  # $1 setup, $2 run
     -netdev "tap,id=n0,ifname=tap0,script=no,downscript=no" \
     -device "virtio-net-pci,netdev=n0,mac=$MAC" -boot n 2> "$RUN_DIR/qemu.err" &
   local qpid=$!
-  PIDS+=($qpid)
+  PIDS+=("$qpid")
   wait "$qpid" || rc=$?
   local extra
   mapfile -t extra < <(collect "$setup")

@@ -145,18 +145,7 @@ struct HttpServer::Impl {
 };
 
 void HttpServer::Impl::drive() {
-    // MHD sends a file in 128 KiB sendfile() pieces (MHD_SENFILE_CHUNK_) and
-    // hands back after one piece per connection. Going round our whole loop
-    // for every piece cost a single fast download ~13 % against nginx, which
-    // sends up to 2 MiB per call (sendfile_max_chunk). So while MHD says it
-    // has ready work (timeout 0), run it again, up to kRunsPerTurn pieces
-    // (2 MiB, nginx's figure) before DHCP and TFTP get their turn.
-    constexpr int kRunsPerTurn = 16;
-    for (int i = 0; i < kRunsPerTurn; ++i) {
-        MHD_run(daemon);
-        MHD_UNSIGNED_LONG_LONG ms = 1;
-        if (MHD_get_timeout(daemon, &ms) != MHD_YES || ms != 0) break;
-    }
+    MHD_run(daemon);
     rearm();
 }
 

@@ -87,6 +87,11 @@ FleetCommands::FleetCommands(CLI::App& app) {
     rollout_->add_option("--health-timeout", a.health_timeout,
                          "How long a wave's nodes have to report healthy (90s, 10m, 1h)")
         ->capture_default_str();
+    rollout_->add_option("--gate", a.gate,
+                         "Which report passes a node: health (the on-node agent's, after boot), boot (pib-init's is "
+                         "enough) or auto (health when the release ships pib-agent, else boot)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "boot", "health"}));
     add_inventory(rollout_, a);
     add_pubkey(rollout_, a);
     rollout_->add_flag("--detach", a.detach, "Start it and return (netbootd moves it forward)");

@@ -25,6 +25,7 @@ struct FleetArgs {
     std::string waves;
     int max_failures = 0;
     std::string health_timeout = "10m";
+    std::string gate = "auto";  ///< rollout --gate: auto, boot or health
     bool detach = false;
     std::string rollout_id;  ///< rollout status/pause/resume/abort ID
     std::optional<std::string> to;

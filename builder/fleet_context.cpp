@@ -42,7 +42,7 @@ Result<PublicKey> load_pubkey(const FleetArgs& a) {
     return key;
 }
 
-Status check_published(const FleetArgs& a, const std::string& id) {
+Result<Manifest> check_published(const FleetArgs& a, const std::string& id) {
     if (id.empty() || id[0] == '.' || id.find('/') != std::string::npos)
         return fail(Errc::invalid, "\"" + id + "\" is not a release id");
     const fs::path dir = fs::path(a.store) / "releases" / id;
@@ -58,7 +58,7 @@ Status check_published(const FleetArgs& a, const std::string& id) {
         for (const auto& p : report.problems) msg += "\n  " + p;
         return fail(Errc::verification, msg);
     }
-    return {};
+    return std::move(*m);
 }
 
 Result<std::optional<inventory::Inventory>> load_inventory(const FleetArgs& a, bool required) {

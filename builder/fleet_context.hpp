@@ -13,6 +13,7 @@
 #include "common/result.hpp"
 #include "crypto/ed25519.hpp"
 #include "inventory/inventory.hpp"
+#include "release/manifest.hpp"
 #include "store/fleet_json.hpp"
 #include "store/fleet_state.hpp"
 
@@ -41,7 +42,8 @@ Result<PublicKey> load_pubkey(const FleetArgs& a);
 
 /// Checks that `id` is published in the store and verifies with the key
 /// (signature and every hash). Errc::not_found naming `pibuild publish` when absent.
-Status check_published(const FleetArgs& a, const std::string& id);
+/// Returns its verified manifest.
+Result<Manifest> check_published(const FleetArgs& a, const std::string& id);
 
 /// The inventory: --inventory, or <store>/nodes.yaml. nullopt when neither
 /// was given nor exists and `required` is false. Parse errors are printed

@@ -29,11 +29,21 @@ Result<std::vector<std::string>> rollout_nodes(const inventory::Inventory& inv,
     return out;
 }
 
+// --gate auto: the agent's health report when the release says it ships the
+// agent (boot.health in its signed manifest), else pib-init's boot report.
+store::HealthGate gate_for(const FleetArgs& a, const Manifest& m) {
+    if (a.gate != "auto") return store::parse_health_gate(a.gate).value_or(store::HealthGate::boot);
+    const auto it = m.boot.find("health");
+    const bool agent = it != m.boot.end() && it->is_string() && it->get<std::string>() == "pib-agent";
+    return agent ? store::HealthGate::health : store::HealthGate::boot;
+}
+
 void print_rollout(const store::Rollout& r) {
     std::printf("rollout %lld  %s  channel %s  %s -> %s\n", static_cast<long long>(r.id),
                 store::rollout_state_name(r.state), r.channel.c_str(), r.from_release.c_str(), r.to_release.c_str());
-    std::printf("  waves %s (%d), max failures %d, health timeout %s, started %s by %s\n", r.waves_spec.c_str(),
-                r.wave_count, r.max_failures, store::format_duration(r.health_timeout_s).c_str(),
+    std::printf("  waves %s (%d), max failures %d, health timeout %s, gate %s, started %s by %s\n",
+                r.waves_spec.c_str(), r.wave_count, r.max_failures, store::format_duration(r.health_timeout_s).c_str(),
+                store::health_gate_name(r.gate),
                 utc_time(r.created_at).c_str(), r.created_by.c_str());
     if (store::is_active(r.state))
         std::printf("  wave %d started %s, deadline %s\n", r.current_wave + 1,
@@ -112,7 +122,8 @@ int cmd_rollout_start(const FleetArgs& a) {
     if (!targets) return report(targets.error());
     auto timeout = store::parse_duration(a.health_timeout);
     if (!timeout) return report(fail(Errc::invalid, "--health-timeout: " + timeout.error().message));
-    if (auto st = check_published(a, a.release); !st) return report(st.error());
+    auto manifest = check_published(a, a.release);
+    if (!manifest) return report(manifest.error());
     auto inv = load_inventory(a, /*required=*/true);
     if (!inv) return report(inv.error());
     auto state = open_state(a);
@@ -123,7 +134,7 @@ int cmd_rollout_start(const FleetArgs& a) {
     if (!nodes) return report(nodes.error());
     auto waves = store::split_waves(*targets, *nodes);
     if (!waves) return report(waves.error());
-    store::RolloutPlan plan{a.channel, a.release, a.waves, *waves, a.max_failures, *timeout};
+    store::RolloutPlan plan{a.channel, a.release, a.waves, *waves, a.max_failures, *timeout, gate_for(a, *manifest)};
     auto id = (*state)->start_rollout(plan, who());
     if (!id) return report(id.error());
     std::string sizes;

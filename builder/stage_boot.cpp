@@ -116,6 +116,7 @@ Status configure_boot(BuildContext& ctx) {
     if (b.pib_initramfs) {
         PIB_TRY(build_pib_initramfs(ctx, *kernel, boot / "initrd.img"));
         PIB_TRY(install_agent(ctx));
+        facts["health"] = "pib-agent";  // rollouts gate waves on its report (docs/store.md)
         facts["initramfs"] = "boot/initrd.img";
         facts["initramfs_source"] = "pib";
     } else if (!b.initramfs.empty()) {

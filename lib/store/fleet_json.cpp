@@ -59,6 +59,7 @@ json rollout_json(const Rollout& r, bool with_nodes) {
               {"reason", r.reason},
               {"max_failures", r.max_failures},
               {"health_timeout_s", r.health_timeout_s},
+              {"gate", health_gate_name(r.gate)},
               {"wave_started_at", r.wave_started_at},
               {"wave_deadline", r.wave_deadline},
               {"created_at", r.created_at},

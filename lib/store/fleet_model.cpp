@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::array<const char*, 5> kRolloutStates = {"running", "paused", "completed", "halted", "aborted"};
 constexpr std::array<const char*, 5> kNodeProgress = {"pending", "updating", "healthy", "failed", "timed_out"};
+constexpr std::array<const char*, 2> kHealthGates = {"boot", "health"};
 
 template <class E, std::size_t N>
 std::optional<E> parse_name(const std::array<const char*, N>& names, std::string_view s) {
@@ -42,6 +43,10 @@ const char* node_progress_name(NodeProgress p) { return kNodeProgress.at(static_
 std::optional<NodeProgress> parse_node_progress(std::string_view s) {
     return parse_name<NodeProgress>(kNodeProgress, s);
 }
+
+const char* health_gate_name(HealthGate g) { return kHealthGates.at(static_cast<std::size_t>(g)); }
+
+std::optional<HealthGate> parse_health_gate(std::string_view s) { return parse_name<HealthGate>(kHealthGates, s); }
 
 bool Window::contains(int minute) const {
     if (start_min <= end_min) return minute >= start_min && minute < end_min;

@@ -82,6 +82,14 @@ enum class NodeProgress {
     timed_out, ///< not healthy within the health timeout
 };
 const char* node_progress_name(NodeProgress p);
+
+/// Which report passes a node through a wave's gate.
+enum class HealthGate {
+    boot,    ///< a healthy report of either kind: pib-init's boot report is enough
+    health,  ///< a healthy report from the on-node agent after boot (the release ships pib-agent)
+};
+const char* health_gate_name(HealthGate g);
+std::optional<HealthGate> parse_health_gate(std::string_view s);
 std::optional<NodeProgress> parse_node_progress(std::string_view s);
 
 struct RolloutNode {
@@ -100,6 +108,7 @@ struct Rollout {
     int wave_count = 0;
     int max_failures = 0;      ///< halt when more nodes than this failed or timed out
     std::int64_t health_timeout_s = 600;
+    HealthGate gate = HealthGate::boot;
     RolloutState state = RolloutState::running;
     int current_wave = 0;      ///< index of the newest started wave
     std::int64_t wave_started_at = 0;
@@ -122,6 +131,7 @@ struct RolloutPlan {
     std::vector<std::vector<std::string>> waves;  ///< node names per wave, every wave non-empty
     int max_failures = 0;
     std::int64_t health_timeout_s = 600;
+    HealthGate gate = HealthGate::boot;
 };
 
 struct HistoryEntry {

@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* kRolloutCols =
     "id, channel, from_release, to_release, waves_spec, wave_count, max_failures, health_timeout_s, state, "
-    "current_wave, wave_started_at, wave_deadline, created_at, created_by, finished_at, reason";
+    "current_wave, wave_started_at, wave_deadline, created_at, created_by, finished_at, reason, gate";
 
 Rollout rollout_row(const Stmt& s) {
     Rollout r;
@@ -35,6 +35,7 @@ Rollout rollout_row(const Stmt& s) {
     r.created_by = s.text(13);
     r.finished_at = s.integer(14);
     r.reason = s.text(15);
+    r.gate = parse_health_gate(s.text(16)).value_or(HealthGate::boot);
     return r;
 }
 
@@ -147,11 +148,12 @@ Result<std::int64_t> SqliteState::start_rollout(const RolloutPlan& plan, std::st
         const auto now = unix_now();
         Stmt ins(db_.handle(),
                  "INSERT INTO rollouts(channel, from_release, to_release, waves_spec, wave_count, max_failures, "
-                 "health_timeout_s, state, current_wave, wave_started_at, wave_deadline, created_at, created_by) "
-                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 0, ?8, ?9, ?8, ?10)");
+                 "health_timeout_s, state, current_wave, wave_started_at, wave_deadline, created_at, created_by, gate) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 0, ?8, ?9, ?8, ?10, ?11)");
         if (!ins.ok()) return db_.error("insert rollout");
         ins.args(plan.channel, **from, plan.to_release, plan.waves_spec, static_cast<int>(plan.waves.size()),
-                 plan.max_failures, plan.health_timeout_s, now, now + plan.health_timeout_s, who);
+                 plan.max_failures, plan.health_timeout_s, now, now + plan.health_timeout_s, who,
+                 health_gate_name(plan.gate));
         if (ins.step() != SQLITE_DONE) {
             // The partial unique index: another writer won a race we could not see.
             if (sqlite3_errcode(db_.handle()) == SQLITE_CONSTRAINT) {
@@ -168,7 +170,8 @@ Result<std::int64_t> SqliteState::start_rollout(const RolloutPlan& plan, std::st
                                 id, n, static_cast<int>(w), w == 0 ? "updating" : "pending", now));
         json d = {{"rollout", id},          {"channel", plan.channel},   {"from", **from},
                   {"to", plan.to_release},  {"waves", plan.waves_spec},  {"nodes", seen.size()},
-                  {"max_failures", plan.max_failures}, {"health_timeout_s", plan.health_timeout_s}};
+                  {"max_failures", plan.max_failures}, {"health_timeout_s", plan.health_timeout_s},
+                  {"gate", health_gate_name(plan.gate)}};
         PIB_TRY(add_history(now, who, "rollout start", d.dump()));
         return id;
     });
@@ -260,9 +263,11 @@ Result<bool> SqliteState::advance_one(std::int64_t id, std::int64_t now) {
     bool changed = false;
     int bad = 0, timed_out = 0, waiting = 0;
     // The newest boot/health report of the node on the new release since its
-    // wave started decides: healthy=true -> healthy, healthy=false -> failed.
+    // wave started decides: unhealthy -> failed; healthy -> healthy, except that
+    // under the health gate only the agent's report after boot passes (a boot
+    // report alone means the root was mounted, not that the services came up).
     Stmt rep(db_.handle(),
-             "SELECT healthy FROM reports WHERE node = ?1 AND release = ?2 AND at >= ?3 "
+             "SELECT healthy, kind FROM reports WHERE node = ?1 AND release = ?2 AND at >= ?3 "
              "AND kind IN ('boot', 'health') ORDER BY at DESC, id DESC LIMIT 1");
     if (!rep.ok()) return db_.error("reports");
     for (const auto& n : r.nodes) {
@@ -271,8 +276,10 @@ Result<bool> SqliteState::advance_one(std::int64_t id, std::int64_t now) {
             rep.reset();
             rep.args(n.node, r.to_release, r.wave_started_at);
             const int rc = rep.step();
-            if (rc == SQLITE_ROW) p = rep.integer(0) ? NodeProgress::healthy : NodeProgress::failed;
-            else if (rc != SQLITE_DONE) return db_.error("reports");
+            if (rc == SQLITE_ROW && !rep.integer(0)) p = NodeProgress::failed;
+            else if (rc == SQLITE_ROW && (r.gate == HealthGate::boot || rep.text(1) == "health"))
+                p = NodeProgress::healthy;
+            else if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_.error("reports");
             else if (now >= r.wave_deadline) p = NodeProgress::timed_out;
             if (p != n.progress) {
                 PIB_TRY(db_.run("UPDATE rollout_nodes SET progress = ?3, changed_at = ?4 "

@@ -88,6 +88,12 @@ CREATE INDEX rollout_nodes_by_node ON rollout_nodes(node);
 CREATE INDEX reports_by_node_release ON reports(node, release, at);
 )sql";
 
+// Version 3: which report passes a node through a wave (HealthGate); rollouts
+// started before it existed keep the gate they had, a healthy report of any kind.
+constexpr const char* kVersion3 = R"sql(
+ALTER TABLE rollouts ADD COLUMN gate TEXT NOT NULL DEFAULT 'boot' CHECK (gate IN ('boot', 'health'));
+)sql";
+
 }  // namespace
 
 Status migrate_schema(sql::Db& db) {
@@ -101,7 +107,8 @@ Status migrate_schema(sql::Db& db) {
         if (*version >= kSchemaVersion) return false;
         PIB_TRY(db.exec(kVersion1));
         if (*version < 2) PIB_TRY(db.exec(kVersion2));
-        PIB_TRY(db.exec("PRAGMA user_version = 2"));
+        if (*version < 3) PIB_TRY(db.exec(kVersion3));
+        PIB_TRY(db.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str()));
         return true;
     });
     if (!migrated) return migrated.error();

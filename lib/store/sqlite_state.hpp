@@ -14,7 +14,7 @@ namespace pib::store {
 /// The schema version this code writes (PRAGMA user_version). 0/1: the
 /// original tables (channels, reports, history); 2: windows, channel changes,
 /// pins, rollouts.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 /// Creates the tables or migrates older ones to kSchemaVersion, in one transaction.
 Status migrate_schema(sql::Db& db);

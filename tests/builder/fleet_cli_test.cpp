@@ -268,6 +268,33 @@ TEST(FleetCli, SecondRolloutRefusedPauseResumeAbortRollback) {
 
 // Two operators start a rollout on the same channel at the same moment:
 // exactly one starts, the other is told which rollout is running.
+// A release whose manifest says it ships pib-agent gets the health gate by
+// default; --gate overrides; a bad --gate is refused.
+TEST(FleetCli, RolloutGateFollowsTheRelease) {
+    Store s(2);
+    const std::string a = s.published("1.0");
+    const std::string b = test::fleet::make_release(s.path("src-agent"), "2.0", test::fleet::key(), 64 * 1024, true);
+    ASSERT_EQ(s.cli({"publish", s.path("src-agent").string()}).code, 0);
+    ASSERT_EQ(s.cli({"channel", "set", "stable", a}).code, 0);
+    auto r = s.cli({"rollout", b, "--channel", "stable", "--detach", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(parse(r)["gate"], "health");
+    EXPECT_NE(s.cli({"rollout", "status"}).out.find("gate health"), std::string::npos);
+    ASSERT_EQ(s.cli({"rollout", "abort", "--channel", "stable"}).code, 0);
+    r = s.cli({"rollout", b, "--channel", "stable", "--detach", "--json", "--gate", "boot"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(parse(r)["gate"], "boot");
+    ASSERT_EQ(s.cli({"rollout", "abort", "--channel", "stable"}).code, 0);
+    const std::string c = s.published("3.0");  // no agent: boot reports pass
+    r = s.cli({"rollout", c, "--channel", "stable", "--detach", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(parse(r)["gate"], "boot");
+    ASSERT_EQ(s.cli({"rollout", "abort", "--channel", "stable"}).code, 0);
+    r = s.cli({"rollout", c, "--channel", "stable", "--gate", "sometimes"});
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find("--gate"), std::string::npos) << r.err;
+}
+
 TEST(FleetCli, TwoRolloutsAtOnceOnlyOneStarts) {
     Store s(3);
     const std::string a = s.published("1.0"), b = s.published("2.0"), c = s.published("3.0");

@@ -36,7 +36,7 @@ inline SigningKey key(unsigned char fill = 11) {
 
 /// Writes a small signed release into `dir` (created); returns its id.
 inline std::string make_release(const fs::path& dir, const std::string& version, const SigningKey& k,
-                                std::size_t root_bytes = 64 * 1024) {
+                                std::size_t root_bytes = 64 * 1024, bool ships_agent = false) {
     std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(version)));
     std::string root(root_bytes, '\0');
     for (auto& c : root) c = static_cast<char>(rng() & 0xff);
@@ -55,6 +55,7 @@ inline std::string make_release(const fs::path& dir, const std::string& version,
     EXPECT_TRUE(arts.ok()) << arts.error().message;
     m.artifacts = *arts;
     m.boot = {{"kernel", "boot/vmlinuz"}, {"cmdline", "console=ttyS0"}};
+    if (ships_agent) m.boot["health"] = "pib-agent";
     m.root = {{"compression", "zstd"}};
     auto st = write_signed_manifest(dir, m, k);
     EXPECT_TRUE(st.ok()) << st.error().message;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/fleet_json.hpp"
 #include "store/state_fixture.hpp"
 
 namespace pib::store {
@@ -117,6 +118,44 @@ TEST_F(RolloutTest, FailureHaltsAndNodesGoBack) {
     EXPECT_EQ(state_->history(1)->at(0).action, "rollout halt");
     // A new rollout can start once the old one is over.
     EXPECT_TRUE(state_->start_rollout(plan("stable", "new", {{"a"}}), "alice").ok());
+}
+
+// Under the health gate (the release ships pib-agent) pib-init's boot report
+// alone does not pass a node; the agent's healthy report does; an unhealthy
+// report of either kind fails it. A reboot's new boot report waits again.
+TEST_F(RolloutTest, HealthGateWaitsForTheAgentsReport) {
+    auto p = plan("stable", "new", {{"a", "b"}, {"c"}});
+    p.gate = HealthGate::health;
+    auto id = state_->start_rollout(p, "alice");
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    auto r = get(*id);
+    EXPECT_EQ(r.gate, HealthGate::health);
+    const auto t0 = r.wave_started_at;
+    report("a", "new", true, t0 + 1);  // boot report
+    report("b", "new", true, t0 + 1);
+    EXPECT_TRUE(advance(t0 + 2).empty());
+    EXPECT_EQ(progress(*id)["a"], NodeProgress::updating);
+    report("a", "new", true, t0 + 3, "health");
+    advance(t0 + 4);
+    EXPECT_EQ(progress(*id)["a"], NodeProgress::healthy);
+    EXPECT_EQ(progress(*id)["b"], NodeProgress::updating);
+    EXPECT_EQ(get(*id).current_wave, 0);
+    report("b", "new", true, t0 + 5, "health");
+    report("b", "new", true, t0 + 6);  // it rebooted: waits for the agent again
+    advance(t0 + 7);
+    EXPECT_EQ(progress(*id)["b"], NodeProgress::updating);
+    report("b", "new", true, t0 + 8, "health");
+    advance(t0 + 9);
+    r = get(*id);
+    EXPECT_EQ(r.current_wave, 1);
+    report("c", "new", false, t0 + 10);  // a failed boot fails whatever the gate
+    advance(t0 + 11);
+    EXPECT_EQ(get(*id).state, RolloutState::halted);
+    EXPECT_EQ(progress(*id)["c"], NodeProgress::failed);
+    EXPECT_EQ(rollout_json(get(*id), false)["gate"], "health");
+    // The default gate stays boot.
+    const auto second = start({{"a"}});
+    EXPECT_EQ(get(second).gate, HealthGate::boot);
 }
 
 TEST_F(RolloutTest, FailuresWithinTheLimitDoNotHalt) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/sqlite_state.hpp"
 #include "store/state_fixture.hpp"
 
 namespace pib::store {
@@ -203,7 +204,7 @@ TEST(StateMigration, OriginalSchemaKeepsItsData) {
     sqlite3_stmt* s = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &s, nullptr), SQLITE_OK);
     ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-    EXPECT_EQ(sqlite3_column_int(s, 0), 2);
+    EXPECT_EQ(sqlite3_column_int(s, 0), kSchemaVersion);
     sqlite3_finalize(s);
     // A newer schema than this code knows is refused, not misread.
     ASSERT_EQ(sqlite3_exec(h, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);

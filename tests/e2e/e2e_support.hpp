@@ -2,7 +2,9 @@
 // the QEMU monitor, and scripts/netboot-vm.sh run in the background.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -13,12 +15,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "crypto/sha256.hpp"
 #include "support/test_support.hpp"
 
 namespace pib::e2e {
@@ -67,20 +71,95 @@ inline bool monitor(const std::filesystem::path& sock, const std::string& comman
     return ok;
 }
 
-/// Builds recipes/demo-x86.yaml with `pibuild` into <dir>/store/releases,
-/// signed with <dir>/fleet.key (work and cache directories below `dir`).
-/// Returns the release id, or "" when the build failed (its output in `out`).
-inline std::string build_demo_release(const std::filesystem::path& pibuild, const std::filesystem::path& dir,
-                                      std::string& out) {
-    const auto releases = dir / "store" / "releases";
-    if (pib::test::run({pibuild.string(), "build", (kSource / "recipes/demo-x86.yaml").string(), "-o",
-                        releases.string(), "--key", (dir / "fleet.key").string(), "--work-dir",
-                        (dir / "work").string(), "--cache-dir", (dir / "cache").string(), "--json"},
-                       &out) != 0)
-        return "";
+/// The demo release, built once per build tree and shared by the QEMU tests
+/// (each took ~3.5 min to build it on its own). The build is reproducible, so
+/// a copy is what the test would have built itself.
+struct SharedDemo {
+    std::filesystem::path release;  ///< <shared>/releases/<id>: copy it, never modify it
     std::string id;
-    for (const auto& e : std::filesystem::directory_iterator(releases)) id = e.path().filename().string();
-    return id;
+    std::filesystem::path key, pub;  ///< the signing key pair it was built with
+    std::filesystem::path root;      ///< the kept staged root (a base for variants of the demo)
+};
+
+/// Builds recipes/demo-x86.yaml into <build>/e2e-shared/<stamp>/ unless that
+/// exists. The stamp hashes the recipe and the pibuild, pib-init and pib-agent
+/// binaries, so any change to them rebuilds. Tests running at once wait on a
+/// lock for the one build. Returns nullopt when the build failed (`out`).
+inline std::optional<SharedDemo> shared_demo_release(std::string& out) {
+    namespace fs = std::filesystem;
+    const fs::path pibuild = pib::test::built_binary("builder/pibuild");
+    const fs::path base = fs::path(PIB_BINARY_DIR) / "e2e-shared";
+    fs::create_directories(base);
+    std::string material = pib::test::read_text(kSource / "recipes/demo-x86.yaml");
+    for (const char* bin : {"builder/pibuild", "client/pib-init", "client/pib-agent"}) {
+        auto d = pib::sha256_file(fs::path(PIB_BINARY_DIR) / bin);
+        if (!d) {
+            out = std::string("shared demo: cannot hash ") + bin + ": " + d.error().message;
+            return std::nullopt;
+        }
+        material += d->sha256;
+    }
+    const std::string stamp = pib::sha256_hex(material).substr(0, 16);
+    const fs::path dir = base / stamp;
+
+    const int lock = open((base / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+        out = "shared demo: cannot lock " + (base / "lock").string();
+        if (lock >= 0) close(lock);
+        return std::nullopt;
+    }
+    struct Unlock {
+        int fd;
+        ~Unlock() { close(fd); }  // releases the flock
+    } unlock{lock};
+
+    auto found = [&]() -> std::optional<SharedDemo> {
+        SharedDemo d{{}, {}, dir / "fleet.key", dir / "fleet.pub", {}};
+        if (!fs::exists(dir / "ready")) return std::nullopt;
+        for (const auto& e : fs::directory_iterator(dir / "releases")) d.release = e.path(), d.id = e.path().filename();
+        std::string root = pib::test::read_text(dir / "ready");
+        while (!root.empty() && root.back() == '\n') root.pop_back();
+        d.root = root;
+        if (d.id.empty() || !fs::is_directory(d.root)) return std::nullopt;
+        return d;
+    };
+    if (auto d = found()) return d;
+
+    // Build afresh; older stamps (other binaries) go first, they only take space.
+    for (const auto& e : fs::directory_iterator(base))
+        if (e.is_directory()) fs::remove_all(e.path());
+    fs::create_directories(dir);
+    if (pib::test::run({pibuild.string(), "keygen", "-o", (dir / "fleet").string()}, &out) != 0) return std::nullopt;
+    if (pib::test::run({pibuild.string(), "build", (kSource / "recipes/demo-x86.yaml").string(), "-o",
+                        (dir / "releases").string(), "--key", (dir / "fleet.key").string(), "--work-dir",
+                        (dir / "work").string(), "--cache-dir", (dir / "cache").string(), "--keep-work", "--json"},
+                       &out) != 0)
+        return std::nullopt;
+    fs::path root;
+    for (const auto& e : fs::directory_iterator(dir / "work"))
+        if (fs::is_directory(e.path() / "root")) root = e.path() / "root";
+    if (root.empty()) {
+        out += "\nshared demo: no kept work tree under " + (dir / "work").string();
+        return std::nullopt;
+    }
+    pib::test::write_text(dir / "ready", root.string() + "\n");
+    return found();
+}
+
+/// Copies the shared demo release into <dir>/store/releases and its key pair
+/// to <dir>/fleet.key and <dir>/fleet.pub. Returns the release id, or "" when
+/// the shared build failed (its output in `out`).
+inline std::string build_demo_release(const std::filesystem::path& dir, std::string& out) {
+    namespace fs = std::filesystem;
+    auto demo = shared_demo_release(out);
+    if (!demo) return "";
+    const fs::path releases = dir / "store" / "releases";
+    fs::create_directories(releases);
+    fs::copy(demo->release, releases / demo->id, fs::copy_options::recursive);
+    fs::copy_file(demo->key, dir / "fleet.key", fs::copy_options::overwrite_existing);
+    fs::copy_file(demo->pub, dir / "fleet.pub", fs::copy_options::overwrite_existing);
+    fs::permissions(dir / "fleet.key", fs::perms::owner_read | fs::perms::owner_write);
+    return demo->id;
 }
 
 /// scripts/netboot-vm.sh in the background; stopped (and its namespace removed) by PID.

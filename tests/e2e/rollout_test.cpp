@@ -50,17 +50,14 @@ struct Fleet {
         return pib::test::run(args, &out);
     }
     // Builds `recipe` into built/ and returns the new release's id.
-    // A kept work tree goes in work-kept/: a later build removes the temporary
-    // directories of finished builds from its own work directory.
-    std::string build(const fs::path& recipe, bool keep_work) {
+    std::string build(const fs::path& recipe) {
         std::set<std::string> before;
         fs::create_directories(dir.path() / "built");
         for (const auto& e : fs::directory_iterator(dir.path() / "built")) before.insert(e.path().filename());
         std::vector<std::string> args = {"build", recipe.string(), "-o", (dir.path() / "built").string(),
                                          "--key", (dir.path() / "fleet.key").string(), "--work-dir",
-                                         (dir.path() / (keep_work ? "work-kept" : "work")).string(), "--cache-dir",
+                                         (dir.path() / "work").string(), "--cache-dir",
                                          (dir.path() / "cache").string(), "--json"};
-        if (keep_work) args.push_back("--keep-work");
         if (pib(args) != 0) return "";
         return only_entry(dir.path() / "built", [&](const fs::path& p) {
                    return !before.count(p.filename()) && p.filename().string()[0] != '.';
@@ -95,24 +92,26 @@ TEST(E2eRollout, TwoNodesRollForwardInWavesAndBackInOneStep) {
     if (!pib::test::is_root()) GTEST_SKIP() << "needs root (namespaces, image build)";
     Fleet f;
     const fs::path d = f.dir.path();
-    ASSERT_EQ(f.pib({"keygen", "-o", (d / "fleet").string()}), 0) << f.out;
 
-    // ---- releases A and B
-    const std::string a = f.build(kSource / "recipes/demo-x86.yaml", true);
-    ASSERT_FALSE(a.empty()) << f.out;
-    const fs::path kept = only_entry(d / "work-kept", [](const fs::path& p) { return fs::is_directory(p / "root"); });
-    ASSERT_FALSE(kept.empty()) << "no kept work tree under " << d / "work-kept";
+    // ---- releases A (the shared demo build, and its key) and B (A's staged
+    // root plus one file, version 1.1)
+    auto demo = shared_demo_release(f.out);
+    ASSERT_TRUE(demo) << f.out;
+    const std::string a = demo->id;
+    fs::create_directories(d / "built");
+    fs::copy(demo->release, d / "built" / a, fs::copy_options::recursive);
+    fs::copy_file(demo->key, d / "fleet.key");
+    fs::copy_file(demo->pub, d / "fleet.pub");
     std::string recipe = read_text(kSource / "recipes/demo-x86.yaml");
     const auto base = recipe.find("\nbase:\n"), boot = recipe.find("\nboot:\n");
     ASSERT_TRUE(base != std::string::npos && boot != std::string::npos);
-    recipe = recipe.substr(0, base) + "\nbase:\n  directory: " + (kept / "root").string() +
+    recipe = recipe.substr(0, base) + "\nbase:\n  directory: " + demo->root.string() +
              "\n\nsteps:\n  - write:\n      path: /etc/pib-variant\n      content: \"B\\n\"\n" + recipe.substr(boot);
     recipe = std::regex_replace(recipe, std::regex("version: \"1.0\""), "version: \"1.1\"");
     pib::test::write_text(d / "demo-b.yaml", recipe);
-    const std::string b = f.build(d / "demo-b.yaml", false);
+    const std::string b = f.build(d / "demo-b.yaml");
     ASSERT_FALSE(b.empty()) << f.out;
     ASSERT_NE(a, b);
-    fs::remove_all(d / "work-kept");
 
     // ---- published, channel stable -> A, two nodes following it. The key and
     // the inventory sit where the fleet commands look by default.

@@ -204,7 +204,9 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
     if (!loop) return loop.error();
     impl->loop = std::move(*loop);
 
-    auto state = pib::store::open_sqlite_state(c.state_db);
+    // A CLI write holds the lock for milliseconds; should one hold it longer,
+    // the event loop stalls at most a second and the API answers 503.
+    auto state = pib::store::open_sqlite_state(c.state_db, std::chrono::seconds(1));
     if (!state) return fail(state.error().code, "state " + c.state_db.string() + ": " + state.error().message);
     impl->state = std::move(*state);
 

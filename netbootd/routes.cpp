@@ -309,6 +309,11 @@ HttpResponse NetbootHttpHandler::report(const HttpRequest& req, const std::strin
     auto st = state_->add_report(r);
     if (!st) {
         log_.event(Level::error, "api", "report_failed").kv("node", name).kv("error", st.error().message);
+        if (st.error().code == pib::Errc::busy) {  // pib-init and pib-agent retry
+            auto resp = HttpResponse::json(503, json({{"error", st.error().message}}).dump() + "\n");
+            resp.headers.emplace_back("Retry-After", "1");
+            return resp;
+        }
         return HttpResponse::json(500, json({{"error", st.error().message}}).dump() + "\n");
     }
     auto ev = log_.event(Level::info, "api", "report");

@@ -12,6 +12,7 @@ const char* errc_name(Errc c) {
         case Errc::invalid: return "invalid";
         case Errc::verification: return "verification";
         case Errc::exists: return "exists";
+        case Errc::busy: return "busy";
     }
     return "unknown";
 }

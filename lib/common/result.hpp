@@ -19,6 +19,7 @@ enum class Errc {
     invalid,       ///< a caller-supplied argument is wrong
     verification,  ///< a signature or digest does not match
     exists,        ///< the destination already exists
+    busy,          ///< held by someone else for now (a database lock): try again
 };
 
 /// Short lower-case name of an error kind, for logs.

@@ -7,6 +7,7 @@
 // from different processes. docs/store.md describes the model.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -249,6 +250,10 @@ public:
 };
 
 /// Opens (creating when absent, migrating older schemas) the SQLite state at `db`.
-Result<std::unique_ptr<FleetState>> open_sqlite_state(const std::filesystem::path& db);
+/// `busy_timeout`: how long a write waits for another writer's transaction
+/// before failing with Errc::busy (the CLI waits; netbootd, whose event loop
+/// would stall meanwhile, waits briefly and lets the client retry).
+Result<std::unique_ptr<FleetState>> open_sqlite_state(const std::filesystem::path& db,
+                                                      std::chrono::milliseconds busy_timeout = std::chrono::seconds(15));
 
 }  // namespace pib::store

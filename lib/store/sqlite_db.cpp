@@ -49,17 +49,19 @@ Db::~Db() { sqlite3_close_v2(h_); }
 
 Status Db::exec(const char* sql) {
     char* err = nullptr;
-    if (sqlite3_exec(h_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    if (const int rc = sqlite3_exec(h_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errmsg(h_);
         sqlite3_free(err);
-        return fail(Errc::io, "sqlite: " + msg);
+        return fail((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? Errc::busy : Errc::io,
+                    "sqlite: " + msg);
     }
     return {};
 }
 
 Error Db::error(std::string_view what) const {
     std::string w(what.substr(0, 60));
-    return fail(Errc::io, "sqlite (" + w + (what.size() > 60 ? "...)" : ")") + ": " + sqlite3_errmsg(h_));
+    const int rc = sqlite3_errcode(h_) & 0xff;
+    return fail(rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? Errc::busy : Errc::io, "sqlite (" + w + (what.size() > 60 ? "...)" : ")") + ": " + sqlite3_errmsg(h_));
 }
 
 Status Db::each(Stmt& s, const std::function<Status(const Stmt&)>& row) {

@@ -299,7 +299,8 @@ Result<std::uint64_t> SqliteState::change_counter() {
     return (static_cast<std::uint64_t>(*v) << 32) + db_.local_commits();
 }
 
-Result<std::unique_ptr<FleetState>> open_sqlite_state(const std::filesystem::path& db_path) {
+Result<std::unique_ptr<FleetState>> open_sqlite_state(const std::filesystem::path& db_path,
+                                                      std::chrono::milliseconds busy_timeout) {
     sqlite3* h = nullptr;
     const int rc = sqlite3_open_v2(db_path.c_str(), &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    nullptr);
@@ -309,7 +310,7 @@ Result<std::unique_ptr<FleetState>> open_sqlite_state(const std::filesystem::pat
         return fail(Errc::io, "open " + db_path.string() + ": " + msg);
     }
     auto state = std::make_unique<SqliteState>(h);
-    sqlite3_busy_timeout(h, 15000);
+    sqlite3_busy_timeout(h, static_cast<int>(busy_timeout.count()));
     auto st = state->db().exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
     if (st) st = migrate_schema(state->db());
     if (!st) return fail(st.error().code, db_path.string() + ": " + st.error().message);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 #include <regex>
 #include <thread>
 
@@ -312,6 +313,30 @@ TEST(Daemon, ApiListsNodesAndReleasesAndTakesReports) {
     EXPECT_EQ(node["last_report"]["release"], f.pc_id);
     EXPECT_EQ(node["last_report"]["address"], "127.0.0.1");
     EXPECT_TRUE(node["address"].is_null()) << "a report does not teach the node's address";
+}
+
+// A CLI transaction holding the state's write lock stalls netbootd's loop
+// at most its 1 s busy timeout: the report gets 503 with Retry-After (pib-init
+// and pib-agent retry) and goes through once the lock is released.
+TEST(Daemon, ReportWhileTheStateIsLockedGets503) {
+    Fleet f;
+    Running d(f);
+    ASSERT_TRUE(d.ok());
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open((f.store / "state.db").c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    const std::string body = R"({"release":")" + f.pc_id + R"(","kind":"health","healthy":true})";
+    const std::string locked = curl({"-sS", "-i", "-X", "POST", "--data-binary", body,
+                                     url(f, "/api/v1/nodes/pc-01/report")});
+    EXPECT_NE(locked.find("HTTP/1.1 503"), std::string::npos) << locked;
+    EXPECT_NE(locked.find("Retry-After: 1"), std::string::npos) << locked;
+    EXPECT_EQ(curl({url(f, "/healthz")}).empty(), false) << "the daemon keeps serving";
+    ASSERT_EQ(sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(h);
+    EXPECT_EQ(curl({"-X", "POST", "--data-binary", body, url(f, "/api/v1/nodes/pc-01/report")}), "{\"ok\":true}\n");
+    auto node = json::parse(curl({url(f, "/api/v1/nodes/pc-01")}), nullptr, false);
+    ASSERT_TRUE(node.is_object()) << node;
+    EXPECT_EQ(node["last_report"]["kind"], "health");
 }
 
 TEST(Daemon, MetricsCountPerProtocol) {

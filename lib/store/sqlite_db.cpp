@@ -47,21 +47,30 @@ Db::Db(sqlite3* h) : h_(h) {
 
 Db::~Db() { sqlite3_close_v2(h_); }
 
+namespace {
+
+// Another connection's lock is a reason to try again, not an I/O failure.
+Errc errc_of(int rc) {
+    rc &= 0xff;  // primary code of an extended one
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? Errc::busy : Errc::io;
+}
+
+}  // namespace
+
 Status Db::exec(const char* sql) {
     char* err = nullptr;
     if (const int rc = sqlite3_exec(h_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errmsg(h_);
         sqlite3_free(err);
-        return fail((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? Errc::busy : Errc::io,
-                    "sqlite: " + msg);
+        return fail(errc_of(rc), "sqlite: " + msg);
     }
     return {};
 }
 
 Error Db::error(std::string_view what) const {
     std::string w(what.substr(0, 60));
-    const int rc = sqlite3_errcode(h_) & 0xff;
-    return fail(rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? Errc::busy : Errc::io, "sqlite (" + w + (what.size() > 60 ? "...)" : ")") + ": " + sqlite3_errmsg(h_));
+    return fail(errc_of(sqlite3_errcode(h_)),
+                "sqlite (" + w + (what.size() > 60 ? "...)" : ")") + ": " + sqlite3_errmsg(h_));
 }
 
 Status Db::each(Stmt& s, const std::function<Status(const Stmt&)>& row) {

@@ -69,12 +69,14 @@ ClientKind kind_of(const ClientInfo& c, const ClassifyOptions& opts) {
     const bool ipxe_user_class =
         std::find(c.user_classes.begin(), c.user_classes.end(), "iPXE") != c.user_classes.end();
     if (ipxe_user_class || c.ipxe_options_present) return ClientKind::ipxe;
-    const std::optional<std::uint16_t> a =
-        c.arch.empty() ? std::nullopt : std::optional<std::uint16_t>(c.arch.front());
-    if (http || a == arch::efi_x64_http || a == arch::efi_arm64_http) return ClientKind::uefi_http;
+    // A plain value and a flag rather than std::optional: GCC 12 at -O1
+    // reports a false maybe-uninitialized for the optional's payload here.
+    const bool has_arch = !c.arch.empty();
+    const std::uint16_t a = has_arch ? c.arch.front() : 0;
+    if (http || (has_arch && (a == arch::efi_x64_http || a == arch::efi_arm64_http))) return ClientKind::uefi_http;
     if (looks_like_pi(c, opts)) return ClientKind::raspberry_pi;
-    if (!a) return ClientKind::other_pxe;
-    switch (*a) {
+    if (!has_arch) return ClientKind::other_pxe;
+    switch (a) {
         case arch::x86_bios:
             return ClientKind::bios_pxe;
         case arch::efi_bc:

@@ -145,8 +145,14 @@ Result<fs::path> find_client_program(Arch arch, const std::string& name) {
     if (const char* env = std::getenv(var.c_str()); env && *env) candidates.emplace_back(env);
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) candidates.push_back(self.parent_path().parent_path() / (arm ? "client-arm64" : "client") / name);
-    candidates.push_back(fs::path("/usr/local/lib/pibuild") / arch_name(arch) / name);
+    if (!ec) {
+        // Installed: <prefix>/bin/pibuild and <prefix>/lib/pibuild/<arch>/<name>
+        // (cmake/install.cmake); in a build tree: <build>/builder/pibuild and
+        // <build>/client/<name>, <build>/client-arm64/<name>.
+        const fs::path up = self.parent_path().parent_path();
+        candidates.push_back(up / "lib" / "pibuild" / arch_name(arch) / name);
+        candidates.push_back(up / (arm ? "client-arm64" : "client") / name);
+    }
     for (const auto& c : candidates) {
         std::ifstream in(c, std::ios::binary);
         if (!in) continue;
@@ -167,8 +173,9 @@ Result<fs::path> find_client_program(Arch arch, const std::string& name) {
         return c;
     }
     return fail(Errc::not_found, name + " for " + arch_name(arch) +
-                                     " not found (build it: cmake --build build --target " +
-                                     (arm ? "pib-init-arm64" : name) + ", or set " + var + ")");
+                                     " not found beside pibuild (in a build tree `cmake --build build "
+                                     "--target pibuild` builds it; installed, it is <prefix>/lib/pibuild/" +
+                                     arch_name(arch) + "/" + name + "), or set " + var);
 }
 
 Result<fs::path> find_pib_init(Arch arch) { return find_client_program(arch, "pib-init"); }

@@ -252,9 +252,9 @@ start_setup() {
 # ---- what a boot sent ------------------------------------------------------
 tap_tx() { ip netns exec "$NS" cat /sys/class/net/tap0/statistics/tx_bytes; }
 
-# netbootd_bytes_sent_total{proto="http"} from /metrics.
+# netbootd_sent_bytes_total{protocol="http"} from /metrics.
 metric() {
-  ip netns exec "$NS" curl -sf "http://$SIP/metrics" | awk -v p="$1" '$1 ~ /^netbootd_bytes_sent_total/ && index($1, "\"" p "\"") { print $2 }'
+  ip netns exec "$NS" curl -sf "http://$SIP/metrics" | awk -v p="$1" '$1 ~ /^netbootd_sent_bytes_total/ && index($1, "\"" p "\"") { print $2 }'
 }
 
 # pib-init's report as netbootd logged it: {"modules": ms, ...}.

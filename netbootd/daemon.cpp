@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,6 +95,14 @@ struct Daemon::Impl {
     int reload_fd = -1;  ///< eventfd: request_reload() from other threads
     EventLoop::TimerId reload_timer = 0;
     std::function<void()> do_reload;
+    bool announced = false;  ///< `netbootd ready` logged and READY=1 sent
+
+    void notify(const std::string& state) const {
+        if (options.notify) options.notify(state);
+    }
+    /// STATUS= for the service manager: what is being served, in one line.
+    std::string status_summary() const;
+    void announce_ready();
 
     explicit Impl(const pib::Logger& l) : log(l) {}
     ~Impl() {
@@ -141,6 +150,29 @@ pib::Result<std::shared_ptr<const Snapshot>> Daemon::Impl::build_snapshot(std::s
         log.event(Level::warn, "netbootd", "no_ipxe").kv("dir", cfg->ipxe_dir.string()).kv("error", ipxe.error().message);
     snap->overlays_dir = cfg->store / "overlays";
     return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+std::string Daemon::Impl::status_summary() const {
+    auto s = service->snapshot();
+    return "serving " + std::to_string(s->catalog->releases().size()) + " releases (" +
+           std::to_string(s->catalog->rejected().size()) + " rejected) to " +
+           std::to_string(s->inventory->nodes.size()) + " nodes; tftp " + std::to_string(tftp->port()) + ", http " +
+           std::to_string(http->port()) + ", dhcp " +
+           (dhcp ? pib::netbootd::dhcp_mode_name(config->dhcp.mode) : std::string("off"));
+}
+
+void Daemon::Impl::announce_ready() {
+    auto s = service->snapshot();
+    log.event(Level::info, "netbootd", "ready")
+        .kv("address", pib::netbootd::ipv4_string(server_address))
+        .kv("tftp_port", static_cast<unsigned>(tftp->port()))
+        .kv("http_port", static_cast<unsigned>(http->port()))
+        .kv("dhcp", dhcp ? pib::netbootd::dhcp_mode_name(config->dhcp.mode) : "off")
+        .kv("releases", static_cast<std::uint64_t>(s->catalog->releases().size()))
+        .kv("rejected", static_cast<std::uint64_t>(s->catalog->rejected().size()))
+        .kv("nodes", static_cast<std::uint64_t>(s->inventory->nodes.size()))
+        .kv("base_url", s->base_url);
+    notify("READY=1\nSTATUS=" + status_summary());
 }
 
 void Daemon::Impl::schedule_reload() {
@@ -278,6 +310,8 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
     auto daemon = std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
     Impl* ip = daemon->impl_.get();
     ms.reloads = [d = daemon.get()] { return d->reloads(); };
+    ms.reloads_refused = [d = daemon.get()] { return d->reloads_refused(); };
+    ms.build = options.build;
     ms.fleet_reads = [svc = ip->service.get()] { return svc->fleet_reads(); };
     ms.rollout_advances = [r = ip->rollouts.get()] { return r->advances(); };
     ip->http_handler->set_metrics(std::move(ms));
@@ -317,17 +351,7 @@ pib::Result<std::unique_ptr<Daemon>> Daemon::create(const fs::path& config_file,
             std::uint64_t v;
             if (read(ip->reload_fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) ip->do_reload();
         });
-
-    auto s = daemon->snapshot();
-    log.event(Level::info, "netbootd", "ready")
-        .kv("address", pib::netbootd::ipv4_string(ip->server_address))
-        .kv("tftp_port", static_cast<unsigned>(ip->tftp->port()))
-        .kv("http_port", static_cast<unsigned>(ip->http->port()))
-        .kv("dhcp", ip->dhcp ? pib::netbootd::dhcp_mode_name(c.dhcp.mode) : "off")
-        .kv("releases", static_cast<std::uint64_t>(s->catalog->releases().size()))
-        .kv("rejected", static_cast<std::uint64_t>(s->catalog->rejected().size()))
-        .kv("nodes", static_cast<std::uint64_t>(s->inventory->nodes.size()))
-        .kv("base_url", s->base_url);
+    // `netbootd ready` and READY=1 come from run(), once signals are handled.
     return daemon;
 }
 
@@ -354,7 +378,17 @@ pib::Status Daemon::handle_signals() {
     });
 }
 
-pib::Status Daemon::run() { return impl_->loop->run(); }
+pib::Status Daemon::run() {
+    // Ready here, not at the end of create(): a SIGHUP sent on READY=1 (systemctl
+    // reload right after start) must find handle_signals() done, not kill us.
+    if (!impl_->announced) {
+        impl_->announced = true;
+        impl_->announce_ready();
+    }
+    auto st = impl_->loop->run();
+    impl_->notify("STOPPING=1\nSTATUS=stopping");
+    return st;
+}
 
 void Daemon::stop() { impl_->loop->stop(); }
 
@@ -368,6 +402,24 @@ std::uint16_t Daemon::http_port() const { return impl_->http->port(); }
 std::shared_ptr<const Snapshot> Daemon::snapshot() const { return impl_->service->snapshot(); }
 
 pib::Status Daemon::reload() {
+    Impl& d = *impl_;
+    // sd_notify(3): RELOADING=1 with the monotonic time of the reload's start
+    // (systemd >= 253 wants it; older ones ignore it), READY=1 when done.
+    if (d.announced) {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        const auto usec = static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+        d.notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) + "\nSTATUS=reloading");
+    }
+    auto st = reload_now();
+    if (!st) ++reloads_refused_;
+    if (d.announced)
+        d.notify("READY=1\nSTATUS=" + std::string(st ? "" : "reload refused, kept the previous configuration; ") +
+                 d.status_summary());
+    return st;
+}
+
+pib::Status Daemon::reload_now() {
     Impl& d = *impl_;
     auto t0 = std::chrono::steady_clock::now();
     pib::Diagnostics diags;

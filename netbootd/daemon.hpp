@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,7 @@
 #include "netbootd/boot_service.hpp"
 #include "netbootd/config.hpp"
 #include "netbootd/event_loop.hpp"
+#include "netbootd/metrics.hpp"
 
 namespace netbootd {
 
@@ -27,6 +29,12 @@ struct DaemonOptions {
     bool drop_privileges = true;
     /// Serve DHCP (tests of TFTP/HTTP alone turn it off).
     bool dhcp = true;
+    /// Service-manager notifications in sd_notify(3) form ("READY=1\nSTATUS=..."):
+    /// READY once serving, RELOADING/READY around each reload, STOPPING at the
+    /// end. main passes sd_notify, so the daemon itself links no libsystemd.
+    std::function<void(const std::string&)> notify;
+    /// Version and commit for netbootd_build_info in /metrics.
+    BuildInfo build;
 };
 
 class Daemon {
@@ -39,13 +47,16 @@ public:
     ~Daemon();
 
     /// Serves until stop() or SIGTERM/SIGINT (when handle_signals() was called).
+    /// The first call logs `netbootd ready` and notifies READY=1: from here on
+    /// every socket is bound, the first load is done and signals are handled.
     pib::Status run();
     /// Makes run() return; safe from any thread.
     void stop();
     /// Blocks SIGHUP/SIGTERM/SIGINT for the calling thread (call before creating
     /// other threads) and reads them through a signalfd on the loop.
     pib::Status handle_signals();
-    /// Re-reads config, inventory and releases now; on an error the old ones stay.
+    /// Re-reads config, inventory and releases now; on an error the old ones
+    /// stay and the reload counts as refused.
     pib::Status reload();
     /// Asks the loop to reload at its next turn; safe from any thread.
     void request_reload();
@@ -53,14 +64,17 @@ public:
     std::uint16_t tftp_port() const;
     std::uint16_t http_port() const;
     std::uint64_t reloads() const { return reloads_; }
+    std::uint64_t reloads_refused() const { return reloads_refused_; }
     std::shared_ptr<const Snapshot> snapshot() const;
 
     struct Impl;
 
 private:
     explicit Daemon(std::unique_ptr<Impl> impl);
+    pib::Status reload_now();
     std::unique_ptr<Impl> impl_;
     std::uint64_t reloads_ = 0;
+    std::uint64_t reloads_refused_ = 0;
 };
 
 /// The first IPv4 address of interface `name` (host order); Errc::not_found without one.

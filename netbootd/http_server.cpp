@@ -376,7 +376,10 @@ void HttpServer::Impl::on_completed(MHD_Connection* c, RequestState* st, MHD_Req
     if (st->status >= 400) ++metrics.errors;
     if (st->status == 304) ++metrics.not_modified;
     if (st->status == 206) ++metrics.partial;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(loop.now() - st->start).count();
+    const auto elapsed = loop.now() - st->start;
+    if (st->file && st->bytes > 0 && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        metrics.file_durations.observe(std::chrono::duration<double>(elapsed).count());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
     auto ev = log.event(Level::info, "http", "request");
     ev.kv("method", http::log_safe(st->method, 16))
         .kv("path", http::log_safe(st->path))

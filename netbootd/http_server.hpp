@@ -18,6 +18,7 @@
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "netbootd/event_loop.hpp"
+#include "netbootd/metrics.hpp"
 
 namespace netbootd {
 
@@ -82,6 +83,8 @@ struct HttpMetrics {
     std::uint64_t not_modified = 0;     ///< 304s
     std::uint64_t partial = 0;          ///< 206s
     std::uint64_t malformed = 0;        ///< requests refused before the handler (400, 414, 431...)
+    /// Seconds from the request to the last byte of file bodies sent completely (not HEAD, 304).
+    Histogram file_durations = Histogram::transfer_seconds();
 };
 
 class HttpServer {

@@ -1,11 +1,13 @@
 // netbootd: the command line. `--config FILE` serves; `--check-config FILE`
 // validates (config, inventory, public key) and exits. All the work is in
 // netbootd_core (daemon.cpp and the servers).
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include "crypto/ed25519.hpp"
 #include "inventory/inventory.hpp"
@@ -32,8 +34,14 @@ pib::Level level_of(pib::netbootd::LogLevel l) {
     return pib::Level::info;
 }
 
+// Under systemd with stderr on the journal, every line carries its syslog
+// priority (`journalctl -p err`); elsewhere lines stay as they were.
+const bool g_journal = pib::fd_is_journal_stream(STDERR_FILENO);
+
+const char* err_prefix() { return g_journal ? pib::syslog_prefix(pib::Level::error) : ""; }
+
 void print_diags(const pib::Diagnostics& diags) {
-    for (const auto& d : diags.items()) std::fprintf(stderr, "%s\n", d.str().c_str());
+    for (const auto& d : diags.items()) std::fprintf(stderr, "%s%s\n", err_prefix(), d.str().c_str());
 }
 
 int check_config(const std::string& file) {
@@ -46,7 +54,8 @@ int check_config(const std::string& file) {
     }
     if (!diags.empty() || !cfg) {
         print_diags(diags);
-        std::fprintf(stderr, "netbootd: %s: %zu problem%s\n", file.c_str(), diags.size(), diags.size() == 1 ? "" : "s");
+        std::fprintf(stderr, "%snetbootd: %s: %zu problem%s\n", err_prefix(), file.c_str(), diags.size(),
+                     diags.size() == 1 ? "" : "s");
         return kBadConfig;
     }
     std::printf("%s: ok\n", file.c_str());
@@ -63,7 +72,8 @@ int serve(const std::string& file, bool keep_privileges) {
     }
     const pib::Logger log(
         [](pib::Level level, const std::string& line) {
-            std::fprintf(stderr, "%s %s\n", pib::level_name(level), line.c_str());
+            const std::string out = pib::format_log_line(level, line, g_journal);
+            std::fwrite(out.data(), 1, out.size(), stderr);
         },
         level_of(cfg->log_level));
     // A client closing its connection must not kill the daemon; libmicrohttpd
@@ -72,18 +82,28 @@ int serve(const std::string& file, bool keep_privileges) {
     pib::Diagnostics diags;
     netbootd::DaemonOptions opts;
     opts.drop_privileges = !keep_privileges;
+    opts.build = {PIB_TOOL_VERSION, "unknown"};  // commit: lib/common/version.hpp
+    // Type=notify (netbootd.service): sent after the privilege drop, so the
+    // unprivileged user must reach $NOTIFY_SOCKET (systemd's is world-writable)
+    // and the sender stays the main PID (NotifyAccess=main). 0 = no socket set.
+    opts.notify = [&log](const std::string& state) {
+        if (int r = sd_notify(0, state.c_str()); r < 0)
+            log.event(pib::Level::warn, "netbootd", "notify_failed")
+                .kv("state", state.substr(0, state.find('\n')))
+                .kv("error", std::strerror(-r));
+    };
     auto daemon = netbootd::Daemon::create(file, log, diags, opts);
     if (!daemon) {
         print_diags(diags);
-        std::fprintf(stderr, "netbootd: error: %s\n", daemon.error().message.c_str());
+        std::fprintf(stderr, "%snetbootd: error: %s\n", err_prefix(), daemon.error().message.c_str());
         return daemon.error().code == pib::Errc::invalid ? kBadConfig : kFailed;
     }
     if (auto st = (*daemon)->handle_signals(); !st) {
-        std::fprintf(stderr, "netbootd: error: %s\n", st.error().message.c_str());
+        std::fprintf(stderr, "%snetbootd: error: %s\n", err_prefix(), st.error().message.c_str());
         return kFailed;
     }
     if (auto st = (*daemon)->run(); !st) {
-        std::fprintf(stderr, "netbootd: error: %s\n", st.error().message.c_str());
+        std::fprintf(stderr, "%snetbootd: error: %s\n", err_prefix(), st.error().message.c_str());
         return kFailed;
     }
     return 0;

@@ -378,55 +378,7 @@ HttpResponse NetbootHttpHandler::channels() {
 }
 
 HttpResponse NetbootHttpHandler::metrics(const Snapshot& s) {
-    std::string out;
-    auto metric = [&](const char* name, const char* type, const char* help) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-    };
-    auto sample = [&](const char* name, const char* proto, std::uint64_t v) {
-        out += std::string(name) + "{protocol=\"" + proto + "\"} " + std::to_string(v) + "\n";
-    };
-    const auto* t = metrics_.tftp;
-    const auto* d = metrics_.dhcp;
-    const auto* h = metrics_.http;
-    metric("netbootd_requests_total", "counter", "Requests received (DHCP datagrams, TFTP read requests, HTTP requests).");
-    if (d) sample("netbootd_requests_total", "dhcp", d->received);
-    if (t) sample("netbootd_requests_total", "tftp", t->requests);
-    if (h) sample("netbootd_requests_total", "http", h->requests);
-    metric("netbootd_responses_total", "counter", "DHCP replies sent and TFTP transfers completed.");
-    if (d) sample("netbootd_responses_total", "dhcp", d->replies);
-    if (t) sample("netbootd_responses_total", "tftp", t->completed);
-    metric("netbootd_bytes_sent_total", "counter", "Payload bytes sent (TFTP includes retransmissions).");
-    if (t) sample("netbootd_bytes_sent_total", "tftp", t->bytes_sent);
-    if (h) sample("netbootd_bytes_sent_total", "http", h->bytes_sent);
-    metric("netbootd_transfers_in_flight", "gauge", "TFTP transfers and HTTP file responses in progress.");
-    if (t) sample("netbootd_transfers_in_flight", "tftp", t->in_flight);
-    if (h) sample("netbootd_transfers_in_flight", "http", h->in_flight);
-    metric("netbootd_errors_total", "counter", "Refused or failed requests and transfers.");
-    if (d) sample("netbootd_errors_total", "dhcp", d->send_errors);
-    if (t) sample("netbootd_errors_total", "tftp", t->errors);
-    if (h) sample("netbootd_errors_total", "http", h->errors);
-    metric("netbootd_dropped_total", "counter", "Malformed packets dropped.");
-    if (d) sample("netbootd_dropped_total", "dhcp", d->dropped);
-    if (t) sample("netbootd_dropped_total", "tftp", t->dropped);
-    metric("netbootd_releases", "gauge", "Releases in the store, by verification result.");
-    out += "netbootd_releases{state=\"verified\"} " + std::to_string(s.catalog->releases().size()) + "\n";
-    out += "netbootd_releases{state=\"rejected\"} " + std::to_string(s.catalog->rejected().size()) + "\n";
-    metric("netbootd_nodes", "gauge", "Nodes in the inventory.");
-    out += "netbootd_nodes " + std::to_string(s.inventory->nodes.size()) + "\n";
-    if (metrics_.reloads) {
-        metric("netbootd_reloads_total", "counter", "Successful reloads (SIGHUP, store or inventory changes).");
-        out += "netbootd_reloads_total " + std::to_string(metrics_.reloads()) + "\n";
-    }
-    if (metrics_.fleet_reads) {
-        metric("netbootd_fleet_reads_total", "counter",
-               "Full reads of the fleet state (channels, pins, rollouts): once per change, not per request.");
-        out += "netbootd_fleet_reads_total " + std::to_string(metrics_.fleet_reads()) + "\n";
-    }
-    if (metrics_.rollout_advances) {
-        metric("netbootd_rollout_advances_total", "counter", "Times rollouts were advanced (after reports, every second).");
-        out += "netbootd_rollout_advances_total " + std::to_string(metrics_.rollout_advances()) + "\n";
-    }
-    return HttpResponse::text(200, out, "text/plain; version=0.0.4; charset=utf-8");
+    return HttpResponse::text(200, render_metrics(metrics_, s, read_process_stats()), kMetricsContentType);
 }
 
 }  // namespace netbootd

@@ -25,6 +25,7 @@
 #include "netbootd/dhcp_proxy_server.hpp"
 #include "netbootd/file_resolver.hpp"
 #include "netbootd/http_server.hpp"
+#include "netbootd/metrics.hpp"
 #include "netbootd/tftp_server.hpp"
 
 namespace netbootd {
@@ -38,16 +39,6 @@ public:
 private:
     BootService& svc_;
     const pib::Logger& log_;
-};
-
-/// Where /metrics reads its numbers; any pointer may be null (that server is off).
-struct MetricsSources {
-    const TftpMetrics* tftp = nullptr;
-    const DhcpProxyMetrics* dhcp = nullptr;
-    const HttpMetrics* http = nullptr;
-    std::function<std::uint64_t()> reloads;
-    std::function<std::uint64_t()> fleet_reads;      ///< BootService::fleet_reads()
-    std::function<std::uint64_t()> rollout_advances;  ///< RolloutDriver::advances()
 };
 
 class NetbootHttpHandler : public HttpHandler {

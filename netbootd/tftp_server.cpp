@@ -233,8 +233,10 @@ void TftpServer::apply(Session& s) {
     }
     if (actions_.finished) {
         const tftp::Finished& f = *actions_.finished;
-        if (f.outcome == tftp::Outcome::completed) ++metrics_.completed;
-        else if (f.outcome != tftp::Outcome::client_aborted) ++metrics_.errors;
+        if (f.outcome == tftp::Outcome::completed) {
+            ++metrics_.completed;
+            metrics_.durations.observe(std::chrono::duration<double>(f.duration).count());
+        } else if (f.outcome != tftp::Outcome::client_aborted) ++metrics_.errors;
         auto ev = log_.event(Level::info, "tftp", "transfer_done");
         ev.kv("client", s.client.text());
         if (!s.node.empty()) ev.kv("node", s.node);

@@ -13,6 +13,7 @@
 #include "common/result.hpp"
 #include "netbootd/event_loop.hpp"
 #include "netbootd/file_resolver.hpp"
+#include "netbootd/metrics.hpp"
 #include "tftp/transfer.hpp"
 
 namespace netbootd {
@@ -36,6 +37,8 @@ struct TftpMetrics {
     std::uint64_t in_flight = 0;      ///< transfers currently running
     std::uint64_t errors = 0;         ///< requests refused or transfers that failed/timed out
     std::uint64_t dropped = 0;        ///< malformed or unexpected packets dropped
+    /// Seconds from RRQ to the last ACK of transfers that completed.
+    Histogram durations = Histogram::transfer_seconds();
 };
 
 class TftpServer {

@@ -1,6 +1,11 @@
 #include "common/log.hpp"
 
+#include <sys/stat.h>
+
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace pib {
 
@@ -73,6 +78,46 @@ const char* level_name(Level level) {
         case Level::error: return "error";
     }
     return "?";
+}
+
+const char* syslog_prefix(Level level) {
+    switch (level) {
+        case Level::debug: return "<7>";
+        case Level::info: return "<6>";
+        case Level::warn: return "<4>";
+        case Level::error: return "<3>";
+    }
+    return "<6>";
+}
+
+bool journal_stream_matches(const char* journal_stream, std::uint64_t dev, std::uint64_t ino) {
+    if (!journal_stream) return false;
+    const char* end = journal_stream + std::strlen(journal_stream);
+    std::uint64_t d = 0, i = 0;
+    auto r1 = std::from_chars(journal_stream, end, d);
+    if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != ':') return false;
+    auto r2 = std::from_chars(r1.ptr + 1, end, i);
+    if (r2.ec != std::errc() || r2.ptr != end || r2.ptr == r1.ptr + 1) return false;
+    return d == dev && i == ino;
+}
+
+bool fd_is_journal_stream(int fd) {
+    const char* env = std::getenv("JOURNAL_STREAM");
+    if (!env) return false;
+    struct stat st{};
+    if (fstat(fd, &st) != 0) return false;
+    return journal_stream_matches(env, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino));
+}
+
+std::string format_log_line(Level level, const std::string& line, bool journal) {
+    std::string out;
+    out.reserve(line.size() + 12);
+    if (journal) out += syslog_prefix(level);
+    out += level_name(level);
+    out += ' ';
+    out += line;
+    out += '\n';
+    return out;
 }
 
 }  // namespace pib

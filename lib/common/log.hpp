@@ -59,4 +59,22 @@ private:
 /// Name of a level as printed at the start of a line.
 const char* level_name(Level level);
 
+/// The syslog priority prefix journald reads at the start of a line on a
+/// stream it owns (sd-daemon(3)): "<3>" error, "<4>" warning, "<6>" info, "<7>" debug.
+const char* syslog_prefix(Level level);
+
+/// True when `journal_stream` (the value of $JOURNAL_STREAM, "DEV:INODE" in
+/// decimal, set by systemd for a service whose stdout/stderr is the journal)
+/// names the file with device `dev` and inode `ino` (systemd.exec(5)).
+bool journal_stream_matches(const char* journal_stream, std::uint64_t dev, std::uint64_t ino);
+
+/// True when file descriptor `fd` is the journal stream $JOURNAL_STREAM names:
+/// its fstat(2) device and inode match. A redirected or inherited stderr
+/// (`netbootd 2>log` under a shell started by a unit) does not match.
+bool fd_is_journal_stream(int fd);
+
+/// One line as written to a log stream: "LEVEL line", behind the syslog
+/// prefix when `journal` is true (so `journalctl -p err` selects errors).
+std::string format_log_line(Level level, const std::string& line, bool journal);
+
 }  // namespace pib

@@ -95,11 +95,11 @@ TEST(NetbootdDocs, EveryTableDefaultAndExampleIsYaml) {
 }
 
 TEST(NetbootdDocs, SystemdUnitStartsTheDocumentedCommand) {
-    std::string unit = test::read_text(kSource / "netbootd/netbootd.service");
-    EXPECT_NE(unit.find("\nExecStart=/usr/local/bin/netbootd --config "
+    std::string unit = test::read_text(kSource / "netbootd/netbootd.service.in");
+    EXPECT_NE(unit.find("\nExecStart=@SBINDIR@/netbootd --config "
                         "/etc/netbootd/netbootd.yaml\n"),
               std::string::npos);
-    EXPECT_NE(unit.find("\nExecReload=/bin/kill -HUP $MAINPID\n"), std::string::npos);
+    EXPECT_NE(unit.find("\nExecReload=+/bin/kill -HUP $MAINPID\n"), std::string::npos);
     EXPECT_NE(unit.find("\nNoNewPrivileges=yes\n"), std::string::npos);
 }
 

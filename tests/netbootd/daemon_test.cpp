@@ -348,7 +348,7 @@ TEST(Daemon, MetricsCountPerProtocol) {
     const std::string m = curl({url(f, "/metrics")});
     EXPECT_NE(m.find("# TYPE netbootd_requests_total counter"), std::string::npos) << m;
     EXPECT_NE(m.find("netbootd_requests_total{protocol=\"tftp\"} 1\n"), std::string::npos) << m;
-    EXPECT_NE(m.find("netbootd_bytes_sent_total{protocol=\"tftp\"} " + std::to_string(f.pi_start.size()) + "\n"),
+    EXPECT_NE(m.find("netbootd_sent_bytes_total{protocol=\"tftp\"} " + std::to_string(f.pi_start.size()) + "\n"),
               std::string::npos)
         << m;
     EXPECT_NE(m.find("netbootd_transfers_in_flight{protocol=\"http\"}"), std::string::npos) << m;

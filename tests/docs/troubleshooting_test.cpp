@@ -136,8 +136,8 @@ std::vector<std::string> resolve_dynamic(const std::string& file, const std::str
     return out;
 }
 
-// Every event emitted by `text`: calls `X.event(LEVEL, "subsystem", EVENT)`
-// whose first argument is a Level. `origin` names the file in messages.
+// Every event emitted by `text`: calls `X.event(LEVEL, "subsystem", EVENT)`,
+// whatever expression gives the level. `origin` names the file in messages.
 Extracted extract_events(const std::string& text, const std::string& origin) {
     Extracted out;
     static const std::regex event_call(R"((\.|->)event\s*\()");
@@ -153,7 +153,8 @@ Extracted extract_events(const std::string& text, const std::string& origin) {
             continue;
         }
         auto args = split_args(text, open, end);
-        if (args.size() != 3 || args[0].find("Level::") == std::string::npos) continue;
+        // Logger::event(level, subsystem, event); other `event(` calls take other arguments.
+        if (args.size() != 3) continue;
         std::smatch sub, ev;
         if (!std::regex_match(args[1], sub, literal)) {
             out.unresolved.push_back({where, "subsystem " + args[1]});
@@ -217,6 +218,8 @@ TEST(TroubleshootingExtractor, ReadsLiteralTernaryVariableAndFunctionNames) {
         void f(const Logger& log_, bool bad) {
             log_.event(Level::warn, "dhcp", "packet_dropped").kv("reason", "a, b (c)");
             log.event(bad ? Level::warn : Level::info, "agent", bad ? "reboot" : "stay");
+            const Level lvl = Level::info;
+            log.event(lvl, "tftp", "listening");
             const char* event = "lease_ack";
             if (bad) event = "lease_nak";
             auto l = log_.event(Level::info, "dhcp", event);
@@ -228,12 +231,12 @@ TEST(TroubleshootingExtractor, ReadsLiteralTernaryVariableAndFunctionNames) {
     auto got = extract_events(src, "t.cpp");
     std::set<std::string> names;
     for (const auto& e : got.events) names.insert(e.subsystem + " " + e.name);
-    EXPECT_EQ(names,
-              (std::set<std::string>{"dhcp packet_dropped", "agent reboot", "agent stay",
-                                     "dhcp lease_ack", "dhcp lease_nak", "rollout resumed",
-                                     "rollout halted", "rollout aborted", "rollout changed"}));
+    EXPECT_EQ(names, (std::set<std::string>{"dhcp packet_dropped", "agent reboot", "agent stay",
+                                            "dhcp lease_ack", "dhcp lease_nak", "rollout resumed",
+                                            "tftp listening", "rollout halted", "rollout aborted",
+                                            "rollout changed"}));
     ASSERT_EQ(got.unresolved.size(), 1u);
-    EXPECT_EQ(got.unresolved[0].where, "t.cpp:19");
+    EXPECT_EQ(got.unresolved[0].where, "t.cpp:21");
 }
 
 TEST(TroubleshootingDocs, SourcesAreReadAndEveryCallIsUnderstood) {

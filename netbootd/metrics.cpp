@@ -117,6 +117,18 @@ void Exposition::sample(std::string_view name, const Labels& labels, double valu
     out_ += '\n';
 }
 
+void Exposition::single(std::string_view name, std::string_view type, std::string_view help,
+                        std::uint64_t value) {
+    family(name, type, help);
+    sample(name, {}, value);
+}
+
+void Exposition::single(std::string_view name, std::string_view type, std::string_view help,
+                        double value) {
+    family(name, type, help);
+    sample(name, {}, value);
+}
+
 void Exposition::histogram(std::string_view name, const Labels& labels, const Histogram& h) {
     const std::string bucket = std::string(name) + "_bucket";
     for (std::size_t i = 0; i < h.upper_bounds().size(); ++i) {
@@ -251,43 +263,38 @@ std::string render_metrics(const MetricsSources& m, const Snapshot& s,
              static_cast<std::uint64_t>(s.catalog->releases().size()));
     e.sample("netbootd_releases", L{{"state", "rejected"}},
              static_cast<std::uint64_t>(s.catalog->rejected().size()));
-    e.family("netbootd_nodes", "gauge", "Nodes in the inventory.");
-    e.sample("netbootd_nodes", L{}, static_cast<std::uint64_t>(s.inventory->nodes.size()));
+    e.single("netbootd_nodes", "gauge", "Nodes in the inventory.",
+             static_cast<std::uint64_t>(s.inventory->nodes.size()));
     if (m.reloads || m.reloads_refused) {
         e.family("netbootd_reloads_total", "counter",
-                 "Reloads (SIGHUP, store or inventory changes): ok, or refused for an error (the "
-                 "previous "
-                 "configuration stays).");
+                 "Reloads (SIGHUP, store or inventory changes): ok, or refused for an error "
+                 "(the previous configuration stays).");
         if (m.reloads) e.sample("netbootd_reloads_total", L{{"result", "ok"}}, m.reloads());
         if (m.reloads_refused)
             e.sample("netbootd_reloads_total", L{{"result", "refused"}}, m.reloads_refused());
     }
-    if (m.fleet_reads) {
-        e.family("netbootd_fleet_reads_total", "counter",
+    if (m.fleet_reads)
+        e.single("netbootd_fleet_reads_total", "counter",
                  "Full reads of the fleet state (channels, pins, rollouts): once per change, not "
-                 "per request.");
-        e.sample("netbootd_fleet_reads_total", L{}, m.fleet_reads());
-    }
-    if (m.rollout_advances) {
-        e.family("netbootd_rollout_advances_total", "counter",
-                 "Times rollouts were advanced (after reports, every second).");
-        e.sample("netbootd_rollout_advances_total", L{}, m.rollout_advances());
-    }
+                 "per request.",
+                 m.fleet_reads());
+    if (m.rollout_advances)
+        e.single("netbootd_rollout_advances_total", "counter",
+                 "Times rollouts were advanced (after reports, every second).",
+                 m.rollout_advances());
 
-    e.family("process_cpu_seconds_total", "counter",
-             "Total user and system CPU time spent in seconds.");
-    e.sample("process_cpu_seconds_total", L{}, process.cpu_seconds);
-    e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-    e.sample("process_resident_memory_bytes", L{}, process.resident_bytes);
-    e.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-    e.sample("process_virtual_memory_bytes", L{}, process.virtual_bytes);
-    e.family("process_start_time_seconds", "gauge",
-             "Start time of the process since unix epoch in seconds.");
-    e.sample("process_start_time_seconds", L{}, process.start_time_seconds);
-    e.family("process_open_fds", "gauge", "Number of open file descriptors.");
-    e.sample("process_open_fds", L{}, process.open_fds);
-    e.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
-    e.sample("process_max_fds", L{}, process.max_fds);
+    // The names, types and help texts of the Prometheus client libraries.
+    e.single("process_cpu_seconds_total", "counter",
+             "Total user and system CPU time spent in seconds.", process.cpu_seconds);
+    e.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+             process.resident_bytes);
+    e.single("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+             process.virtual_bytes);
+    e.single("process_start_time_seconds", "gauge",
+             "Start time of the process since unix epoch in seconds.", process.start_time_seconds);
+    e.single("process_open_fds", "gauge", "Number of open file descriptors.", process.open_fds);
+    e.single("process_max_fds", "gauge", "Maximum number of open file descriptors.",
+             process.max_fds);
     return e.text();
 }
 

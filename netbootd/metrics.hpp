@@ -58,6 +58,10 @@ class Exposition {
     void family(std::string_view name, std::string_view type, std::string_view help);
     void sample(std::string_view name, const Labels& labels, std::uint64_t value);
     void sample(std::string_view name, const Labels& labels, double value);
+    /// A family of one sample without labels.
+    void single(std::string_view name, std::string_view type, std::string_view help,
+                std::uint64_t value);
+    void single(std::string_view name, std::string_view type, std::string_view help, double value);
     /// `name_bucket{le=...}` for each bound and +Inf, `name_sum`, `name_count`.
     void histogram(std::string_view name, const Labels& labels, const Histogram& h);
     const std::string& text() const { return out_; }

@@ -9,21 +9,18 @@
 #include <iostream>
 
 #include "builder/build.hpp"
+#include "builder/cli/app.hpp"
+#include "builder/cli/complete.hpp"
 #include "builder/cli/progress.hpp"
-#include "builder/fleet_cli.hpp"
 #include "builder/recipe.hpp"
 #include "common/fs.hpp"
+#include "common/version.hpp"
 #include "crypto/ed25519.hpp"
 #include "inventory/inventory.hpp"
 #include "overlays/render.hpp"
-#include "overlays/secrets.hpp"
 #include "overlays/verify.hpp"
 #include "release/manifest.hpp"
 #include "squashfs/tree.hpp"
-
-#ifndef PIB_TOOL_VERSION
-#define PIB_TOOL_VERSION "0.0.0"
-#endif
 
 namespace {
 
@@ -51,43 +48,13 @@ int report_error(const pib::Error& e) {
     return kFailed;
 }
 
-struct BuildArgs {
-    std::string recipe;
-    std::string out = "releases";
-    std::string key = "pibuild.key";
-    std::string work = "/var/tmp/pibuild";
-    std::string cache = "/var/cache/pibuild";
-    std::optional<std::int64_t> epoch;
-    unsigned jobs = 0;
-    bool keep_work = false, json = false, verbose = false, check_only = false;
-};
-
-void add_build_options(CLI::App& app, BuildArgs& a) {
-    app.add_option("recipe", a.recipe, "Recipe file (YAML)")->required()->check(CLI::ExistingFile);
-    app.add_option("-o,--output", a.out, "Directory the release appears in, as <output>/<id>")
-        ->capture_default_str();
-    app.add_option("-k,--key", a.key, "Ed25519 private key that signs the release (pibuild keygen)")
-        ->capture_default_str();
-    app.add_option("--work-dir", a.work, "Where the root is staged (needs room for the whole tree)")
-        ->capture_default_str();
-    app.add_option("--cache-dir", a.cache, "Where downloaded inputs are kept")->capture_default_str();
-    app.add_option("--source-date-epoch", a.epoch,
-                   "Timestamp for reproducible output (default: $SOURCE_DATE_EPOCH, then the recipe's "
-                   "source_date_epoch, then now)");
-    app.add_option("-j,--jobs", a.jobs, "Compression threads (default: every core)");
-    app.add_flag("--keep-work", a.keep_work, "Keep the staged tree after the build");
-    app.add_flag("--check", a.check_only, "Validate the recipe and exit");
-    app.add_flag("--json", a.json, "Print a machine-readable summary on stdout");
-    app.add_flag("-v,--verbose", a.verbose, "Show the output of the tools the build runs");
-}
-
 json stats_json(const pib::SquashfsStats& s) {
     return {{"inodes", s.inodes}, {"files", s.files}, {"directories", s.directories},
             {"symlinks", s.symlinks}, {"devices", s.devices}, {"other", s.other},
             {"hard_links", s.hard_links}, {"bytes_in", s.bytes_in}, {"bytes_out", s.bytes_out}};
 }
 
-int cmd_build(BuildArgs& a) {
+int cmd_build(cli::BuildArgs& a) {
     pib::Diagnostics diags;
     auto recipe = pib::load_recipe(a.recipe, diags);
     if (!recipe) {
@@ -254,15 +221,8 @@ int cmd_inspect(const std::string& dir, bool as_json) {
     return 0;
 }
 
-struct NodesArgs {
-    std::string inventory, store, key, pubkey;
-    std::string secrets = pib::overlays::kDefaultSecretsDir;
-    std::optional<std::string> node;
-    bool json = false, verbose = false;
-};
-
 // `pibuild nodes render`: one signed overlay per node (docs/overlays.md).
-int cmd_nodes_render(const NodesArgs& a) {
+int cmd_nodes_render(const cli::NodesArgs& a) {
     pib::Diagnostics diags;
     auto inv = pib::inventory::load_inventory(a.inventory, diags);
     if (!inv) {
@@ -319,7 +279,7 @@ int cmd_nodes_render(const NodesArgs& a) {
 }
 
 // `pibuild nodes verify`: every overlay in the store (or one) as a client checks it.
-int cmd_nodes_verify(const NodesArgs& a) {
+int cmd_nodes_verify(const cli::NodesArgs& a) {
     auto key = pib::PublicKey::load(a.pubkey);
     if (!key) {
         std::fprintf(stderr, "pibuild: error: public key: %s\n", key.error().message.c_str());
@@ -358,91 +318,23 @@ int cmd_nodes_verify(const NodesArgs& a) {
     return all_ok ? 0 : kFailed;
 }
 
-void add_nodes_commands(CLI::App& app, NodesArgs& a, CLI::App*& render, CLI::App*& verify) {
-    auto* nodes = app.add_subcommand("nodes", "Per-node signed overlays from the inventory (nodes.yaml)");
-    nodes->require_subcommand(1);
-    render = nodes->add_subcommand("render", "Render each node's overlay into <store>/overlays/<node>/");
-    render->add_option("-i,--inventory", a.inventory, "The fleet inventory (nodes.yaml)")
-        ->required()->check(CLI::ExistingFile);
-    render->add_option("-s,--store", a.store, "The store netbootd serves; overlays go to <store>/overlays")
-        ->required()->check(CLI::ExistingDirectory);
-    render->add_option("-k,--key", a.key, "Ed25519 private key (the one that signs releases)")->required();
-    render->add_option("--secrets", a.secrets, "Where each node's SSH host keys and machine-id are kept")
-        ->capture_default_str();
-    render->add_option("--node", a.node, "Render only this node");
-    render->add_flag("--json", a.json, "Print a machine-readable summary on stdout");
-    render->add_flag("-v,--verbose", a.verbose, "Log every step");
-    verify = nodes->add_subcommand("verify", "Check overlays' signatures and hashes as a client would");
-    verify->add_option("-s,--store", a.store, "The store")->required()->check(CLI::ExistingDirectory);
-    verify->add_option("-p,--pubkey", a.pubkey, "Public key (NAME.pub)")->required()->check(CLI::ExistingFile);
-    verify->add_option("--node", a.node, "Check only this node's overlay");
-    verify->add_flag("--json", a.json, "Machine-readable result on stdout");
-}
-
-// `pibuild recipe.yaml` is short for `pibuild build recipe.yaml`.
-std::vector<std::string> normalise_args(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
-    static const char* verbs[] = {"build", "keygen", "verify", "inspect", "nodes"};
-    if (!args.empty() && args[0][0] != '-') {
-        bool verb = false;
-        for (const char* v : verbs) verb |= (args[0] == v);
-        for (const auto& v : pib::cli::FleetCommands::verbs()) verb |= (args[0] == v);
-        if (!verb) args.insert(args.begin(), "build");
-    }
-    std::reverse(args.begin(), args.end());  // CLI11 takes them reversed
-    return args;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"pibuild: turn a recipe into a reproducible, signed, read-only squashfs release",
-                 "pibuild"};
-    app.set_version_flag("--version", std::string("pibuild ") + PIB_TOOL_VERSION);
-    app.require_subcommand(1);
-    app.footer("`pibuild RECIPE` is short for `pibuild build RECIPE`.\n"
-               "Docs: docs/recipe.md (recipe keys), docs/store.md (release layout, fleet state and its commands), "
-               "docs/overlays.md (node overlays).");
-
-    BuildArgs build_args;
-    auto* build = app.add_subcommand("build", "Build a release from a recipe");
-    add_build_options(*build, build_args);
-
-    std::string key_name;
-    auto* keygen = app.add_subcommand("keygen", "Create an Ed25519 signing key pair (NAME.key, NAME.pub)");
-    keygen->add_option("-o,--output", key_name, "NAME: writes NAME.key (mode 0600) and NAME.pub")->required();
-
-    std::string verify_dir, pubkey;
-    bool verify_json = false;
-    auto* verify = app.add_subcommand("verify", "Check a release's signature and every artifact's hash");
-    verify->add_option("dir", verify_dir, "Release directory")->required()->check(CLI::ExistingDirectory);
-    verify->add_option("-p,--pubkey", pubkey, "Public key (NAME.pub)")->required()->check(CLI::ExistingFile);
-    verify->add_flag("--json", verify_json, "Machine-readable result on stdout");
-
-    std::string inspect_dir;
-    bool inspect_json = false;
-    auto* inspect = app.add_subcommand("inspect", "Summarise a release (does not verify it)");
-    inspect->add_option("dir", inspect_dir, "Release directory")->required()->check(CLI::ExistingDirectory);
-    inspect->add_flag("--json", inspect_json, "The manifest and image facts as JSON");
-
-    NodesArgs nodes_args;
-    CLI::App* nodes_render = nullptr;
-    CLI::App* nodes_verify = nullptr;
-    add_nodes_commands(app, nodes_args, nodes_render, nodes_verify);
-
-    pib::cli::FleetCommands fleet(app);
-
+    // The verbs and options: builder/cli/app.cpp (also pibuild(1) and the completion).
+    cli::PibuildCli c(pib::version_line("pibuild"));
     try {
-        app.parse(normalise_args(argc, argv));
+        c.app.parse(c.normalise_args(argc, argv));
     } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : kBadInput;
+        return c.app.exit(e) == 0 ? 0 : kBadInput;
     }
-    if (*build) return cmd_build(build_args);
-    if (*keygen) return cmd_keygen(key_name);
-    if (*verify) return cmd_verify(verify_dir, pubkey, verify_json);
-    if (*inspect) return cmd_inspect(inspect_dir, inspect_json);
-    if (*nodes_render) return cmd_nodes_render(nodes_args);
-    if (*nodes_verify) return cmd_nodes_verify(nodes_args);
-    if (auto rc = fleet.run()) return *rc;
+    if (*c.build) return cmd_build(c.build_args);
+    if (*c.keygen) return cmd_keygen(c.key_name);
+    if (*c.verify) return cmd_verify(c.verify_dir, c.pubkey, c.verify_json);
+    if (*c.inspect) return cmd_inspect(c.inspect_dir, c.inspect_json);
+    if (*c.nodes_render) return cmd_nodes_render(c.nodes_args);
+    if (*c.nodes_verify) return cmd_nodes_verify(c.nodes_args);
+    if (*c.complete) return cli::run_complete(c.complete_args);
+    if (auto rc = c.fleet->run()) return *rc;
     return kBadInput;
 }

@@ -71,15 +71,16 @@ Result<Recipe> load_recipe(const std::filesystem::path& file, Diagnostics& diags
     return parse_recipe(*text, file, diags, ctx);
 }
 
-std::string recipe_reference_markdown() {
+std::vector<MapDoc> recipe_reference_maps() {
     std::vector<MapDoc> maps = recipe::recipe_maps();
     std::vector<MapDoc> steps = recipe::step_maps();
     // Steps come after the top level and base, before boot, as in a recipe.
     auto boot =
         std::find_if(maps.begin(), maps.end(), [](const auto& m) { return m.path == "boot"; });
     maps.insert(boot, steps.begin(), steps.end());
-
-    return key_reference_markdown(maps);
+    return maps;
 }
+
+std::string recipe_reference_markdown() { return key_reference_markdown(recipe_reference_maps()); }
 
 }  // namespace pib

@@ -210,4 +210,9 @@ Result<Recipe> parse_recipe(std::string_view text, const std::filesystem::path& 
 /// tables the parser uses, so the docs cannot drift from what is accepted.
 std::string recipe_reference_markdown();
 
+struct MapDoc;  // config/yaml_reader.hpp
+/// Those tables in the order of a recipe (top level, base, steps, boot,
+/// output), for the reference above and pibuild-recipe(5).
+std::vector<MapDoc> recipe_reference_maps();
+
 }  // namespace pib

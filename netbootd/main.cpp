@@ -9,14 +9,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/version.hpp"
 #include "crypto/ed25519.hpp"
 #include "inventory/inventory.hpp"
+#include "netbootd/cli.hpp"
 #include "netbootd/config.hpp"
 #include "netbootd/daemon.hpp"
-
-#ifndef PIB_TOOL_VERSION
-#define PIB_TOOL_VERSION "0.0.0"
-#endif
 
 namespace {
 
@@ -82,7 +80,7 @@ int serve(const std::string& file, bool keep_privileges) {
     pib::Diagnostics diags;
     netbootd::DaemonOptions opts;
     opts.drop_privileges = !keep_privileges;
-    opts.build = {PIB_TOOL_VERSION, "unknown"};  // commit: lib/common/version.hpp
+    opts.build = {std::string(pib::version()), std::string(pib::git_commit())};
     // Type=notify (netbootd.service): sent after the privilege drop, so the
     // unprivileged user must reach $NOTIFY_SOCKET (systemd's is world-writable)
     // and the sender stays the main PID (NotifyAccess=main). 0 = no socket set.
@@ -112,20 +110,13 @@ int serve(const std::string& file, bool keep_privileges) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"netbootd: proxyDHCP, TFTP and HTTP boot server for pibuild releases"};
-    app.set_version_flag("--version", PIB_TOOL_VERSION);
-    std::string config, check;
-    bool keep_privileges = false;
-    auto* c1 = app.add_option("--config", config, "Serve with this config file (YAML; docs/netbootd.md)");
-    auto* c2 = app.add_option("--check-config", check, "Validate a config file (and its inventory and key), then exit");
-    app.add_flag("--keep-privileges", keep_privileges,
-                 "Do not switch to the configured user after binding (for tests and containers)");
-    c1->excludes(c2);
-    CLI11_PARSE(app, argc, argv);
-    if (config.empty() && check.empty()) {
+    netbootd::CliArgs args;  // the options: netbootd/cli.cpp (also netbootd(8))
+    auto app = netbootd::make_cli(args, pib::version_line("netbootd"));
+    CLI11_PARSE(*app, argc, argv);
+    if (args.config.empty() && args.check_config.empty()) {
         std::fprintf(stderr, "netbootd: give --config FILE or --check-config FILE (see --help)\n");
         return kBadConfig;
     }
-    if (!check.empty()) return check_config(check);
-    return serve(config, keep_privileges);
+    if (!args.check_config.empty()) return check_config(args.check_config);
+    return serve(args.config, args.keep_privileges);
 }

@@ -11,6 +11,7 @@
 
 #include "client/agent/agent.hpp"
 #include "client/tcp_connector.hpp"
+#include "common/version.hpp"
 
 namespace {
 
@@ -26,7 +27,8 @@ constexpr const char* kUsage =
     "  --tries N           attempts to reach netbootd (default 8, back-off 1 s doubling to 30 s)\n"
     "  --dry-run           watch: decide and log, do not reboot\n"
     "  --time HH:MM        watch: use this local time instead of the clock\n"
-    "docs/boot.md, section \"On-node agent\".\n";
+    "  --version           print the version and exit\n"
+    "Documentation: /usr/share/doc/pibuild/boot.md, section \"On-node agent\" (on the build host).\n";
 
 int usage_error(const std::string& why) {
     std::fprintf(stderr, "pib-agent: %s\n%s", why.c_str(), kUsage);
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, stdout);
         return args.empty() ? 2 : 0;
     }
+    if (args[0] == "--version") return std::puts(pib::version_line("pib-agent").c_str()) < 0;
     const std::string cmd = args[0];
     if (cmd != "health" && cmd != "watch") return usage_error("unknown command \"" + cmd + "\"");
     AgentOptions o;

@@ -57,6 +57,18 @@ TEST_F(CliTest, KeygenWritesPrivateKey0600AndRefusesToOverwrite) {
     EXPECT_NE(out.find("exists"), std::string::npos) << out;
 }
 
+TEST_F(CliTest, KeygenWritesFleetKeyByDefault) {
+    // The name build --key and the short form use by default (one name everywhere).
+    std::string out;
+    ASSERT_EQ(test::run({"sh", "-c", "cd '" + (tmp_ / "").string() + "' && exec '" + pibuild() + "' keygen"},
+                        &out),
+              0)
+        << out;
+    EXPECT_NE(out.find("wrote fleet.key"), std::string::npos) << out;
+    EXPECT_TRUE(std::filesystem::exists(tmp_ / "fleet.key"));
+    EXPECT_TRUE(std::filesystem::exists(tmp_ / "fleet.pub"));
+}
+
 TEST_F(CliTest, BuildVerifyInspectAndTamper) {
     auto rel = build_ok("out");
     std::string out;
@@ -92,8 +104,8 @@ TEST_F(CliTest, BuildVerifyInspectAndTamper) {
 }
 
 TEST_F(CliTest, ShortFormBuildsWithDefaults) {
-    // `pibuild RECIPE` = build with -o releases --key pibuild.key in the current directory.
-    std::filesystem::copy_file(tmp_ / "k.key", tmp_ / "pibuild.key");
+    // `pibuild RECIPE` = build with -o releases --key fleet.key in the current directory.
+    std::filesystem::copy_file(tmp_ / "k.key", tmp_ / "fleet.key");
     pid_t pid = ::fork();
     if (pid == 0) {
         if (::chdir(tmp_.path().c_str()) != 0) _exit(99);

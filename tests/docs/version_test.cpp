@@ -1,0 +1,63 @@
+// Every program prints one --version format, `NAME VERSION (git COMMIT)`,
+// from one place (lib/common/version.cpp, cmake/PibVersion.cmake): pibuild,
+// netbootd, and the static pib-init and pib-agent, for amd64 and (under
+// qemu-aarch64-static) arm64 when the cross build is there.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using pib::test::built_binary;
+using pib::test::run;
+
+struct Program {
+    std::string name;
+    std::vector<std::string> argv;  ///< without --version
+};
+
+std::vector<Program> programs() {
+    std::vector<Program> p = {{"pibuild", {built_binary("builder/pibuild").string()}},
+                              {"netbootd", {built_binary("netbootd/netbootd").string()}},
+                              {"pib-init", {built_binary("client/pib-init").string()}},
+                              {"pib-agent", {built_binary("client/pib-agent").string()}}};
+    for (const char* name : {"pib-init", "pib-agent"}) {
+        const fs::path arm = built_binary(std::string("client-arm64/") + name);
+        if (fs::exists(arm)) p.push_back({name, {"qemu-aarch64-static", arm.string()}});
+    }
+    return p;
+}
+
+TEST(Version, EveryProgramPrintsNameVersionAndCommit) {
+    static const std::regex line(
+        R"(^([a-z-]+) ([0-9]+\.[0-9]+\.[0-9]+) \(git ([0-9a-f]{7,40}|unknown)\)\n$)");
+    std::string version, commit;
+    for (auto p : programs()) {
+        p.argv.push_back("--version");
+        std::string out;
+        ASSERT_EQ(run(p.argv, &out), 0) << p.argv.back() << ": " << out;
+        std::smatch m;
+        ASSERT_TRUE(std::regex_match(out, m, line)) << p.argv.front() << " printed: " << out;
+        EXPECT_EQ(m[1], p.name);
+        // One version and one commit for all of them.
+        if (version.empty()) version = m[2], commit = m[3];
+        EXPECT_EQ(m[2], version) << p.argv.front();
+        EXPECT_EQ(m[3], commit) << p.argv.front();
+    }
+    // Built from a git checkout: the commit is one of the repository's.
+    if (fs::exists(fs::path(PIB_SOURCE_DIR) / ".git")) {
+        ASSERT_NE(commit, "unknown");
+        std::string out;
+        EXPECT_EQ(run({"git", "-C", PIB_SOURCE_DIR, "cat-file", "-e", commit + "^{commit}"}, &out),
+                  0)
+            << commit << ": " << out;
+    }
+}
+
+}  // namespace

@@ -60,4 +60,31 @@ TEST(Version, EveryProgramPrintsNameVersionAndCommit) {
     }
 }
 
+// A tree without this project's .git (a Debian source package, a tarball):
+// the commit is "unknown", or what -DPIB_GIT_COMMIT= says. Configures the
+// standalone client build (cmake -S client, as the arm64 build does) of a
+// copy of the sources and reads what version.cpp is compiled with.
+TEST(Version, WithoutGitTheCommitIsUnknownOrGiven) {
+    const fs::path src(PIB_SOURCE_DIR);
+    pib::test::TempDir tmp;
+    fs::create_directories(tmp / "src");
+    for (const char* dir : {"client", "cmake", "lib"})
+        fs::copy(src / dir, tmp / ("src/" + std::string(dir)), fs::copy_options::recursive);
+    for (auto [given, want] :
+         {std::pair{"", "unknown"}, std::pair{"0123abcd4567", "0123abcd4567"}}) {
+        const fs::path build = tmp / ("build-" + std::string(want));
+        std::string out;
+        ASSERT_EQ(run({"cmake", "-S", (tmp / "src/client").string(), "-B", build.string(), "-G",
+                       "Ninja", std::string("-DPIB_GIT_COMMIT=") + given},
+                      &out),
+                  0)
+            << out;
+        const std::string ninja = pib::test::read_text(build / "build.ninja");
+        EXPECT_NE(ninja.find(std::string("-DPIB_GIT_COMMIT=\\\"") + want + "\\\""),
+                  std::string::npos)
+            << want;
+        EXPECT_NE(ninja.find("-DPIB_VERSION=\\\""), std::string::npos);
+    }
+}
+
 }  // namespace

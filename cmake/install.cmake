@@ -46,7 +46,8 @@ install(CODE "
   if(EXISTS \"\${conf}\")
     message(STATUS \"Keeping: \${conf}\")
   else()
-    file(INSTALL \"${PROJECT_SOURCE_DIR}/netbootd/netbootd.yaml\" DESTINATION \"\$ENV{DESTDIR}/etc/netbootd\"
+    # file(INSTALL) puts DESTDIR in front of an absolute DESTINATION itself.
+    file(INSTALL \"${PROJECT_SOURCE_DIR}/netbootd/netbootd.yaml\" DESTINATION /etc/netbootd
          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
   endif()
 ")

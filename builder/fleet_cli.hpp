@@ -1,5 +1,5 @@
-// The fleet commands of pibuild: publish, channel, node, rollout, rollback,
-// status, history, gc (docs/store.md). main.cpp registers them and asks
+// The fleet commands of pibuild: publish, release, channel, node, rollout,
+// rollback, status, history, gc (docs/store.md). cli/app.cpp registers them and asks
 // run() after parsing; all the work is in lib/store and lib/release.
 #pragma once
 
@@ -12,10 +12,17 @@
 namespace pib::cli {
 
 /// Everything the fleet commands take; one command runs per invocation.
+/// The paths are resolved by fleet_config.cpp before a command runs: the
+/// flag, else the config's value, else the default named here.
 struct FleetArgs {
-    std::string store;      ///< --store; default $PIB_STORE, else /var/lib/netbootd
-    std::string pubkey;     ///< --pubkey; default <store>/pibuild.pub
-    std::string inventory;  ///< --inventory; default <store>/nodes.yaml
+    std::string config;     ///< --config; default $PIB_CONFIG, else /etc/netbootd/netbootd.yaml when present
+    std::string store;      ///< --store; default $PIB_STORE, the config's store, /var/lib/netbootd
+    std::string pubkey;     ///< --pubkey; default the config's public-key, else <store>/fleet.pub
+    std::string inventory;  ///< --inventory; default the config's inventory, else <store>/nodes.yaml
+    std::string state_db;   ///< the config's state, else <store>/state.db (not a flag)
+    bool inventory_named = false;  ///< given by flag or config: it must exist
+    std::string config_used;       ///< the config file read ("" none), for messages
+    std::optional<std::string> fallback_release;  ///< the config's tftp.root-fallback release
     bool json = false;
     std::string dir;        ///< publish DIR
     std::string channel;
@@ -34,6 +41,12 @@ struct FleetArgs {
     std::size_t keep_history = 5;
     bool dry_run = false;
 };
+
+/// Lets `pibuild nodes render|verify` (cli/app.cpp) take --store, --inventory,
+/// --key and --pubkey from the config as the fleet commands do: adds
+/// --config to them and fills what the command line left out when parsing
+/// completes. Does nothing when `app` has no `nodes` command.
+void adopt_nodes_commands(CLI::App& app);
 
 class FleetCommands {
 public:
@@ -61,6 +74,9 @@ private:
     CLI::App* status_ = nullptr;
     CLI::App* history_ = nullptr;
     CLI::App* gc_ = nullptr;
+    CLI::App* release_list_ = nullptr;
+    CLI::App* node_list_ = nullptr;
+    CLI::App* node_show_ = nullptr;
 };
 
 }  // namespace pib::cli

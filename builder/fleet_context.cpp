@@ -9,6 +9,8 @@
 
 #include "common/diag.hpp"
 #include "release/manifest.hpp"
+#include "release/release_store.hpp"
+#include "release/store_release.hpp"
 
 namespace pib::cli::fleet {
 
@@ -28,42 +30,63 @@ std::string who() {
 
 Result<std::unique_ptr<store::FleetState>> open_state(const FleetArgs& a) {
     if (!fs::is_directory(a.store))
-        return fail(Errc::invalid, "store " + a.store + " is not a directory (pass --store DIR)");
-    return store::open_sqlite_state(fs::path(a.store) / "state.db");
+        return fail(Errc::invalid, "store " + a.store + " is not a directory (pass --store DIR" +
+                                       (a.config_used.empty() ? "" : ", or fix store in " + a.config_used) + ")");
+    return store::open_sqlite_state(a.state_db);
 }
 
 Result<PublicKey> load_pubkey(const FleetArgs& a) {
-    const fs::path path = a.pubkey.empty() ? fs::path(a.store) / "pibuild.pub" : fs::path(a.pubkey);
+    const fs::path path = a.pubkey;
     if (!fs::exists(path))
         return fail(Errc::invalid, "no public key to verify releases with: " + path.string() +
-                                       " does not exist (pass --pubkey KEY.pub)");
+                                       " does not exist (pass --pubkey fleet.pub" +
+                                       (a.config_used.empty() ? "" : ", or set public-key in " + a.config_used) +
+                                       ")");
     auto key = PublicKey::load(path);
     if (!key) return fail(Errc::invalid, "public key " + path.string() + ": " + key.error().message);
     return key;
 }
 
+Result<std::string> resolve_release(const FleetArgs& a, const std::string& text) {
+    if (text.empty() || text[0] == '.' || text.find('/') != std::string::npos)
+        return fail(Errc::invalid, "\"" + text + "\" is not a release id");
+    if (fs::is_directory(fs::path(a.store) / "releases" / text)) return text;
+    auto all = list_releases(a.store);
+    if (!all) return all.error();
+    // The short form tables print (name-version-3f2a9c) is a prefix of the id.
+    std::vector<std::string> found;
+    for (const auto& id : *all)
+        if (id.starts_with(text)) found.push_back(id);
+    if (found.size() == 1) return found.front();
+    if (found.empty())
+        return fail(Errc::not_found, "release " + text + " is not published in " + a.store +
+                                         " (publish it first: pibuild publish DIR; pibuild release list shows "
+                                         "what is there)");
+    std::string msg = "release " + text + " is ambiguous: " + std::to_string(found.size()) +
+                      " published releases start with it:";
+    for (const auto& id : found) msg += "\n  " + id;
+    return fail(Errc::invalid, msg);
+}
+
 Result<Manifest> check_published(const FleetArgs& a, const std::string& id) {
-    if (id.empty() || id[0] == '.' || id.find('/') != std::string::npos)
-        return fail(Errc::invalid, "\"" + id + "\" is not a release id");
     const fs::path dir = fs::path(a.store) / "releases" / id;
     if (!fs::is_directory(dir))
         return fail(Errc::not_found, "release " + id + " is not published in " + a.store +
                                          " (publish it first: pibuild publish DIR --store " + a.store + ")");
     auto key = load_pubkey(a);
     if (!key) return key.error();
-    VerifyReport report;
-    auto m = verify_release(dir, *key, report);
-    if (!m) {
+    auto check = check_store_release(dir, id, *key);
+    if (!check.manifest) {
         std::string msg = "published release " + id + " does not verify";
-        for (const auto& p : report.problems) msg += "\n  " + p;
+        for (const auto& p : check.problems) msg += "\n  " + p;
         return fail(Errc::verification, msg);
     }
-    return std::move(*m);
+    return std::move(*check.manifest);
 }
 
 Result<std::optional<inventory::Inventory>> load_inventory(const FleetArgs& a, bool required) {
-    const fs::path path = a.inventory.empty() ? fs::path(a.store) / "nodes.yaml" : fs::path(a.inventory);
-    if (a.inventory.empty() && !fs::exists(path)) {
+    const fs::path path = a.inventory;
+    if (!a.inventory_named && !fs::exists(path)) {
         if (!required) return std::optional<inventory::Inventory>();
         return fail(Errc::invalid, "no inventory: " + path.string() + " does not exist (pass --inventory nodes.yaml)");
     }
@@ -79,6 +102,8 @@ Result<std::optional<inventory::Inventory>> load_inventory(const FleetArgs& a, b
 }
 
 void print_json(const json& j) { std::cout << j.dump(2) << "\n"; }
+
+json result_json(json fields) { return store::versioned(std::move(fields)); }
 
 std::string progress_line(const store::Rollout& r) {
     const json w = store::wave_summary_json(r).at(static_cast<std::size_t>(r.current_wave));

@@ -34,24 +34,33 @@ int report(const Error& e);
 /// The user recorded in history: $SUDO_USER, $USER or the uid's name.
 std::string who();
 
-/// <store>/state.db opened (created and migrated when needed).
+/// The state database (a.state_db) opened (created and migrated when needed).
 Result<std::unique_ptr<store::FleetState>> open_state(const FleetArgs& a);
 
-/// --pubkey, or <store>/pibuild.pub.
+/// The public key a.pubkey (--pubkey, the config's public-key, <store>/fleet.pub).
 Result<PublicKey> load_pubkey(const FleetArgs& a);
 
-/// Checks that `id` is published in the store and verifies with the key
-/// (signature and every hash). Errc::not_found naming `pibuild publish` when absent.
-/// Returns its verified manifest.
+/// The id of the published release `text` names: the id itself, or a
+/// prefix of exactly one (the short form tables print). Ambiguous: Errc::invalid
+/// listing the candidates; none: Errc::not_found.
+Result<std::string> resolve_release(const FleetArgs& a, const std::string& text);
+
+/// Checks that `id` is published in the store, verifies with the key
+/// (signature and every hash) and is named by its id, as netbootd checks
+/// it. Errc::not_found naming `pibuild publish` when absent. Returns its
+/// verified manifest.
 Result<Manifest> check_published(const FleetArgs& a, const std::string& id);
 
-/// The inventory: --inventory, or <store>/nodes.yaml. nullopt when neither
-/// was given nor exists and `required` is false. Parse errors are printed
+/// The inventory a.inventory. nullopt when it was not named (by flag or
+/// config) and does not exist, unless `required`. Parse errors are printed
 /// with their file:line:col and returned as Errc::invalid.
 Result<std::optional<inventory::Inventory>> load_inventory(const FleetArgs& a, bool required);
 
 /// Prints JSON on stdout.
 void print_json(const json& j);
+
+/// A command's result object with "schema" (store/fleet_json.hpp).
+json result_json(json fields);
 
 /// "wave 2/4: 3 healthy, 1 updating, 0 failed, 0 timed out".
 std::string progress_line(const store::Rollout& r);
@@ -70,5 +79,9 @@ int cmd_rollout_status(const FleetArgs& a);
 int cmd_rollout_control(const FleetArgs& a, const std::string& action);
 int cmd_rollback(const FleetArgs& a);
 int cmd_status(const FleetArgs& a);
+// fleet_release_cmds.cpp, fleet_node_cmds.cpp
+int cmd_release_list(const FleetArgs& a);
+int cmd_node_list(const FleetArgs& a);
+int cmd_node_show(const FleetArgs& a);
 
 }  // namespace pib::cli::fleet

@@ -122,7 +122,9 @@ int cmd_rollout_start(const FleetArgs& a) {
     if (!targets) return report(targets.error());
     auto timeout = store::parse_duration(a.health_timeout);
     if (!timeout) return report(fail(Errc::invalid, "--health-timeout: " + timeout.error().message));
-    auto manifest = check_published(a, a.release);
+    auto release = resolve_release(a, a.release);
+    if (!release) return report(release.error());
+    auto manifest = check_published(a, *release);
     if (!manifest) return report(manifest.error());
     auto inv = load_inventory(a, /*required=*/true);
     if (!inv) return report(inv.error());
@@ -134,14 +136,14 @@ int cmd_rollout_start(const FleetArgs& a) {
     if (!nodes) return report(nodes.error());
     auto waves = store::split_waves(*targets, *nodes);
     if (!waves) return report(waves.error());
-    store::RolloutPlan plan{a.channel, a.release, a.waves, *waves, a.max_failures, *timeout, gate_for(a, *manifest)};
+    store::RolloutPlan plan{a.channel, *release, a.waves, *waves, a.max_failures, *timeout, gate_for(a, *manifest)};
     auto id = (*state)->start_rollout(plan, who());
     if (!id) return report(id.error());
     std::string sizes;
     for (const auto& w : *waves) sizes += (sizes.empty() ? "" : ", ") + std::to_string(w.size());
     if (!a.json)
         std::printf("rollout %lld started: channel %s -> %s, %zu nodes in %zu waves (%s)\n",
-                    static_cast<long long>(*id), a.channel.c_str(), a.release.c_str(), nodes->size(), waves->size(),
+                    static_cast<long long>(*id), a.channel.c_str(), release->c_str(), nodes->size(), waves->size(),
                     sizes.c_str());
     if (a.detach) {
         auto r = (*state)->rollout(*id);
@@ -211,15 +213,20 @@ int cmd_rollback(const FleetArgs& a) {
     // The previous release was verified when the channel pointed at it and gc
     // keeps it; only a release named with --to is checked here, so that the
     // emergency path is fast.
-    if (a.to)
-        if (auto st = check_published(a, *a.to); !st) return report(st.error());
+    std::optional<std::string> to;
+    if (a.to) {
+        auto id = resolve_release(a, *a.to);
+        if (!id) return report(id.error());
+        if (auto st = check_published(a, *id); !st) return report(st.error());
+        to = *id;
+    }
     auto state = open_state(a);
     if (!state) return report(state.error());
     auto active = (*state)->active_rollout(a.channel);
     if (!active) return report(active.error());
-    auto release = (*state)->rollback(a.channel, a.to, who());
+    auto release = (*state)->rollback(a.channel, to, who());
     if (!release) return report(release.error());
-    json j = {{"channel", a.channel}, {"release", *release}, {"aborted_rollout", nullptr}};
+    json j = result_json({{"channel", a.channel}, {"release", *release}, {"aborted_rollout", nullptr}});
     std::string text = "channel " + a.channel + " -> " + *release;
     if (*active) {
         j["aborted_rollout"] = (*active)->id;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/fs.hpp"
+#include "release/store_release.hpp"
 
 namespace netbootd {
 
@@ -41,25 +42,13 @@ CatalogLoader::Known CatalogLoader::verify_one(const std::string& id, const stru
     k.ino = st.st_ino;
     k.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     const fs::path dir = dir_ / id;
-    pib::VerifyReport report;
     auto t0 = std::chrono::steady_clock::now();
-    auto m = pib::verify_release(dir, key_, report);
-    if (!m) {
-        k.problems = report.problems.empty() ? std::vector<std::string>{m.error().message} : report.problems;
+    auto check = pib::check_store_release(dir, id, key_);
+    if (!check.manifest) {
+        k.problems = std::move(check.problems);
         return k;
     }
-    // The directory name must be the content-derived id: a renamed copy of
-    // another release would otherwise be served under a name it does not have.
-    auto bytes = pib::read_file(dir / "manifest.json");
-    if (!bytes) {
-        k.problems.push_back(bytes.error().message);
-        return k;
-    }
-    const std::string want = pib::release_id(*m, *bytes);
-    if (want != id) {
-        k.problems.push_back("directory is named '" + id + "' but its manifest gives the id '" + want + "'");
-        return k;
-    }
+    auto m = std::move(check.manifest);
     auto rel = std::make_shared<Release>();
     rel->id = id;
     rel->dir = dir;
@@ -75,14 +64,7 @@ CatalogLoader::Known CatalogLoader::verify_one(const std::string& id, const stru
         auto boot = DirectoryResolver::create((dir / "boot").string());
         if (boot) rel->boot = std::move(*boot);
     }
-    if (rel->is_pi()) {
-        for (const auto& a : rel->manifest.artifacts) {
-            if (!a.path.starts_with("boot/") || a.size <= kPiTftpSafeSize) continue;
-            rel->warnings.push_back(a.path + " is " + std::to_string(a.size) +
-                                    " bytes, above 65535 x 1024: Raspberry Pi bootloaders whose TFTP "
-                                    "cannot roll the block counter over fail to load it");
-        }
-    }
+    rel->warnings = std::move(check.warnings);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     log_.event(Level::info, "catalog", "release_verified")
         .kv("release", id)

@@ -19,12 +19,12 @@
 #include "crypto/ed25519.hpp"
 #include "netbootd/file_resolver.hpp"
 #include "release/manifest.hpp"
+#include "release/store_release.hpp"
 
 namespace netbootd {
 
-/// The Pi bootloader's TFTP uses blocks of 1024..1468 bytes and some versions
-/// cannot roll the 16-bit block counter over: files above this are flagged.
-inline constexpr std::uint64_t kPiTftpSafeSize = 65535ull * 1024;
+/// Pi boot files above this are flagged (release/store_release.hpp).
+inline constexpr std::uint64_t kPiTftpSafeSize = pib::kPiTftpSafeSize;
 
 /// One verified release.
 struct Release {

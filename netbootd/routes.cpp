@@ -233,7 +233,7 @@ HttpResponse NetbootHttpHandler::api(const Snapshot& s, const HttpRequest& req, 
         auto f = read_fleet(svc_, state_);
         if (!f) return fleet_error(f.error());
         json out = json::array();
-        for (const auto& n : s.inventory->nodes) out.push_back(node_json(svc_, s, n, *f, false));
+        for (const auto& n : s.inventory->nodes) out.push_back(node_json(svc_, s, n, *f));
         return HttpResponse::json(200, out.dump(2) + "\n");
     }
     if (rest == "rollouts" || rest.starts_with("rollouts/")) {
@@ -246,23 +246,9 @@ HttpResponse NetbootHttpHandler::api(const Snapshot& s, const HttpRequest& req, 
     }
     if (rest == "releases") {
         if (!get) return only("GET, HEAD");
-        json out = json::array();
-        for (const auto& [id, r] : s.catalog->releases()) {
-            std::uint64_t bytes = 0;
-            for (const auto& a : r->manifest.artifacts) bytes += a.size;
-            out.push_back({{"id", id},
-                           {"name", r->manifest.name},
-                           {"version", r->manifest.version},
-                           {"arch", r->manifest.arch},
-                           {"board", r->manifest.board},
-                           {"verified", true},
-                           {"bytes", bytes},
-                           {"artifacts", r->manifest.artifacts.size()},
-                           {"warnings", r->warnings}});
-        }
-        for (const auto& rj : s.catalog->rejected())
-            out.push_back({{"id", rj.id}, {"verified", false}, {"problems", rj.problems}});
-        return HttpResponse::json(200, out.dump(2) + "\n");
+        auto out = releases_json(s, state_);
+        if (!out) return fleet_error(out.error());
+        return HttpResponse::json(200, out->dump(2) + "\n");
     }
     if (rest.starts_with("nodes/")) {
         auto [name, tail] = head_rest(rest.substr(6));
@@ -272,7 +258,7 @@ HttpResponse NetbootHttpHandler::api(const Snapshot& s, const HttpRequest& req, 
             if (!get) return only("GET, HEAD");
             auto f = read_fleet(svc_, state_);
             if (!f) return fleet_error(f.error());
-            return HttpResponse::json(200, node_json(svc_, s, *node, *f, true).dump(2) + "\n");
+            return HttpResponse::json(200, node_json(svc_, s, *node, *f).dump(2) + "\n");
         }
         if (tail == "report") {
             if (req.method != "POST") return only("POST");
@@ -372,7 +358,8 @@ HttpResponse NetbootHttpHandler::channels() {
     json out = json::array();
     for (const auto& c : *list) {
         auto a = active.find(c.name);
-        out.push_back(channel_json(c, a == active.end() ? 0 : a->second));
+        out.push_back(pib::store::channel_json(c, a == active.end() ? std::nullopt
+                                                                   : std::optional<std::int64_t>(a->second)));
     }
     return HttpResponse::json(200, out.dump(2) + "\n");
 }

@@ -51,6 +51,7 @@ Result<Inventory> parse(std::string_view text, const std::filesystem::path& file
     InventoryText read;
     read_inventory(r, YamlValue{*root, "", YAML::Mark::null_mark()}, read);
     Inventory inv;
+    inv.default_channel = read.defaults.release ? std::string() : read.defaults.channel;
     inv.nodes = check_inventory(r, std::move(read), dir, check_files);
 
     if (std::size_t found = r.report_to(diags)) return refused(name, found);

@@ -92,11 +92,22 @@ struct Node {
     std::string kernel_args;
     RootTransport root = RootTransport::http;
     SourcePos pos;  ///< where the node's entry starts, for messages
+    /// Where each key's value was written, by key name (`channel`, `hostname`,
+    /// ...): in the node's entry, or in `defaults`. A key absent here has its
+    /// built-in default. For `pibuild node show`.
+    struct Origin {
+        SourcePos pos;
+        bool from_defaults = false;
+    };
+    std::map<std::string, Origin> origins;
 };
 
 struct Inventory {
     std::filesystem::path file;  ///< where it was read from ("" when parsed from text)
     std::vector<Node> nodes;     ///< in file order
+    /// The channel a node follows when it names neither channel nor release:
+    /// `defaults.channel`, else `stable`; "" when `defaults` pins a release.
+    std::string default_channel = "stable";
 
     /// O(log n) once indexed (netbootd asks per packet); a linear scan while
     /// `name_index` is empty, e.g. for an Inventory built by hand.

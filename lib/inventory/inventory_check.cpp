@@ -23,6 +23,23 @@ void check_channel_or_release(YamlReader& r, const std::string& path) {
                 "release)");
 }
 
+// Node::origins: the node's own keys, else the `defaults` keys it took.
+void record_origins(const YamlReader& r, const std::string& path, Node& n) {
+    static const char* const kKeys[] = {"name",   "hostname", "serial",          "mac",   "channel",
+                                        "release", "network", "fstab",           "files", "authorized-keys",
+                                        "labels", "kernel-args", "root"};
+    const bool own_choice = r.where(child_path(path, "channel")) || r.where(child_path(path, "release"));
+    for (const char* key : kKeys) {
+        if (const Where* w = r.where(child_path(path, key))) {
+            n.origins[key] = {w->key, false};
+            continue;
+        }
+        const bool choice = std::string_view(key) == "channel" || std::string_view(key) == "release";
+        if (choice && own_choice) continue;
+        if (const Where* w = r.where(child_path("defaults", key))) n.origins[key] = {w->key, true};
+    }
+}
+
 // Node keys that `defaults` may set; a node that gives the key keeps its own.
 void apply_defaults(const YamlReader& r, const std::string& path, const Node& d, Node& n) {
     auto given = [&](const char* key) { return r.where(child_path(path, key)) != nullptr; };
@@ -39,6 +56,7 @@ void apply_defaults(const YamlReader& r, const std::string& path, const Node& d,
     for (auto& [k, v] : n.labels) labels[k] = v;  // the node wins
     n.labels = std::move(labels);
     if (!given("hostname")) n.hostname = n.name;
+    record_origins(r, path, n);
 }
 
 // Relative sources against the inventory's directory; with `check`, each must be a file.

@@ -22,11 +22,7 @@ using nlohmann::json;
 using test::fleet::Output;
 using test::fleet::Store;
 
-json parse(const Output& r) {
-    auto j = json::parse(r.out, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
-    return j;
-}
+json parse(const Output& r) { return test::fleet::parse_json(r); }
 
 void report(const std::filesystem::path& store, const std::string& node, const std::string& release, bool healthy) {
     auto state = store::open_sqlite_state(store / "state.db");
@@ -95,7 +91,7 @@ TEST(FleetCli, PublishRefusesTamperedUnsignedAndForeignKey) {
     EXPECT_TRUE(!std::filesystem::exists(s.store() / "releases") ||
                 std::filesystem::is_empty(s.store() / "releases"));
     // No key at all: bad input with a hint.
-    std::filesystem::remove(s.store() / "pibuild.pub");
+    std::filesystem::remove(s.store() / "fleet.pub");
     r = s.cli({"publish", s.path("foreign").string()});
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("--pubkey"), std::string::npos) << r.err;
@@ -138,16 +134,22 @@ TEST(FleetCli, ChannelsPinsAndErrors) {
     EXPECT_NE(r.out.find("(pin)"), std::string::npos) << r.out;
     j = parse(s.cli({"status", "--json"}));
     ASSERT_EQ(j.size(), 4u);
-    EXPECT_EQ(j[1]["node"], "node-002");
-    EXPECT_EQ(j[1]["desired"], a);
-    EXPECT_EQ(j[1]["desired_reason"], "pinned");
-    EXPECT_EQ(j[0]["desired"], b);
-    EXPECT_EQ(j[0]["booted"], nullptr);
+    // The node objects of `node list --json` and the API (docs/store.md, "JSON").
+    EXPECT_EQ(j[1]["schema"], 1);
+    EXPECT_EQ(j[1]["name"], "node-002");
+    EXPECT_EQ(j[1]["desired_release"], a);
+    EXPECT_EQ(j[1]["reason"], "pinned");
+    EXPECT_EQ(j[0]["desired_release"], b);
+    EXPECT_EQ(j[0]["last_report"], nullptr);
     r = s.cli({"node", "unpin", "node-002"});
     ASSERT_EQ(r.code, 0) << r.err;
+    // Unpinning again: nothing to do, not an error (issue 11).
     r = s.cli({"node", "unpin", "node-002"});
-    EXPECT_EQ(r.code, 2);
-    EXPECT_NE(r.err.find("not pinned"), std::string::npos);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("not pinned: nothing to do"), std::string::npos) << r.out;
+    r = s.cli({"node", "unpin", "node-002", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(parse(r)["changed"], false);
 
     r = s.cli({"history"});
     ASSERT_EQ(r.code, 0) << r.err;
@@ -198,9 +200,9 @@ TEST(FleetCli, RolloutFollowsToCompletionAndStatus) {
     auto list = parse(s.cli({"channel", "list", "--json"}));
     EXPECT_EQ(list[0]["release"], b);
     auto stat = parse(s.cli({"status", "--json"}));
-    EXPECT_EQ(stat[0]["booted"], b);
-    EXPECT_EQ(stat[0]["healthy"], true);
-    EXPECT_EQ(stat[3]["desired"], a);
+    EXPECT_EQ(stat[0]["last_report"]["release"], b);
+    EXPECT_EQ(stat[0]["last_report"]["healthy"], true);
+    EXPECT_EQ(stat[3]["desired_release"], a);
     auto ro = parse(s.cli({"rollout", "status", "1", "--json"}));
     EXPECT_EQ(ro[0]["state"], "completed");
     EXPECT_EQ(ro[0]["nodes"].size(), 3u);
@@ -365,7 +367,7 @@ TEST(FleetCli, RolloutHaltsOnFailureAndBadInput) {
     auto st = parse(s.cli({"rollout", "status", "--channel", "stable", "--json"}));
     EXPECT_EQ(st[0]["state"], "halted");
     auto nodes = parse(s.cli({"status", "--json"}));
-    EXPECT_EQ(nodes[0]["desired"], a);  // back on the old release
+    EXPECT_EQ(nodes[0]["desired_release"], a);  // back on the old release
 }
 
 TEST(FleetCli, GcKeepsReferencedReleases) {
@@ -395,7 +397,7 @@ TEST(FleetCli, GcKeepsReferencedReleases) {
 
 TEST(FleetCli, HelpAndStoreRequired) {
     Store s;
-    for (auto verb : {"publish", "channel", "rollout", "rollback", "status", "history", "gc", "node"}) {
+    for (auto verb : {"publish", "release", "channel", "rollout", "rollback", "status", "history", "gc", "node"}) {
         auto r = test::fleet::run_split({test::fleet::pibuild(), verb, "--help"});
         EXPECT_EQ(r.code, 0) << verb << r.err;
         EXPECT_NE(r.out.find("--"), std::string::npos) << verb;

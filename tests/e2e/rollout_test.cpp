@@ -116,7 +116,7 @@ TEST(E2eRollout, TwoNodesRollForwardInWavesAndBackInOneStep) {
     // ---- published, channel stable -> A, two nodes following it. The key and
     // the inventory sit where the fleet commands look by default.
     fs::create_directories(f.store);
-    fs::copy_file(d / "fleet.pub", f.store / "pibuild.pub");
+    fs::copy_file(d / "fleet.pub", f.store / "fleet.pub");
     for (const auto& id : {a, b})
         ASSERT_EQ(f.pib({"publish", (d / "built" / id).string(), "--store", f.store.string()}), 0) << f.out;
     const fs::path inventory = f.store / "nodes.yaml";

@@ -1,6 +1,6 @@
 // A store for the fleet command tests (tests/builder/fleet_cli_test.cpp,
 // tests/store/crash_test.cpp): small signed releases written with the
-// library calls pibuild uses, the public key at <store>/pibuild.pub, an
+// library calls pibuild uses, the public key at <store>/fleet.pub, an
 // inventory at <store>/nodes.yaml, and running the real pibuild binary with
 // stdout and stderr apart.
 #pragma once
@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -108,13 +109,20 @@ inline Output run_split(const std::vector<std::string>& argv, const std::vector<
 
 inline std::string pibuild() { return built_binary("builder/pibuild").string(); }
 
+/// The JSON a command printed on stdout (a failed expectation when it is not JSON).
+inline nlohmann::json parse_json(const Output& r) {
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
+    return j;
+}
+
 /// A store with the key, `nodes` inventory nodes and releases built on request.
 class Store {
 public:
     explicit Store(int nodes = 4) : k_(key()) {
         fs::create_directories(store());
         EXPECT_TRUE(write_key_pair(tmp_ / "k", k_).ok());
-        fs::copy_file(tmp_ / "k.pub", store() / "pibuild.pub");
+        fs::copy_file(tmp_ / "k.pub", store() / "fleet.pub");
         write_text(store() / "nodes.yaml", inventory_yaml(nodes));
     }
     fs::path store() const { return tmp_ / "store"; }

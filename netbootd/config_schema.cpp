@@ -364,7 +364,7 @@ const Key kTopKeys[] = {
       .type = "absolute path",
       .default_note = "none (every client is unknown)",
       .doc = "The inventory file mapping Pi serials and MAC addresses to nodes and releases.",
-      .example = "/etc/netbootd/inventory.yaml"},
+      .example = "/etc/netbootd/nodes.yaml"},
      [](YamlReader& r, const YamlValue& v, NetbootdConfig& o) {
          if (auto s = r.string(v, check_abs_path)) o.inventory = *s;
      }},
@@ -373,7 +373,7 @@ const Key kTopKeys[] = {
       .required = true,
       .doc = "Ed25519 public key (PEM) that release manifests must be signed with. Must be "
              "readable.",
-      .example = "/etc/netbootd/release.pub"},
+      .example = "/etc/netbootd/fleet.pub"},
      [](YamlReader& r, const YamlValue& v, NetbootdConfig& o) {
          set(o.public_key, r.string(v, check_abs_path));
      }},

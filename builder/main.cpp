@@ -12,6 +12,7 @@
 #include "builder/cli/app.hpp"
 #include "builder/cli/complete.hpp"
 #include "builder/cli/progress.hpp"
+#include "builder/initramfs.hpp"
 #include "builder/recipe.hpp"
 #include "common/fs.hpp"
 #include "common/version.hpp"
@@ -318,6 +319,34 @@ int cmd_nodes_verify(const cli::NodesArgs& a) {
     return all_ok ? 0 : kFailed;
 }
 
+// `pibuild version`: --version's line, and which client programs a build
+// would bake (found as builder/initramfs.cpp finds them), so that an
+// installation can be checked without building a release.
+int cmd_version(bool as_json) {
+    json programs = json::object();
+    std::string text = pib::version_line("pibuild") + "\n";
+    for (pib::Arch arch : {pib::Arch::amd64, pib::Arch::arm64}) {
+        for (const char* name : {"pib-init", "pib-agent"}) {
+            auto p = pib::find_client_program(arch, name);
+            const std::string where = p ? std::filesystem::absolute(*p).string() : "";
+            programs[pib::arch_name(arch)][name] = p ? json(where) : json(nullptr);
+            text += std::string(name) + " " + pib::arch_name(arch) + ": " +
+                    (p ? where : "not found (" + p.error().message + ")") + "\n";
+        }
+    }
+    if (as_json) {
+        std::cout << json{{"name", "pibuild"},
+                          {"version", std::string(pib::version())},
+                          {"commit", std::string(pib::git_commit())},
+                          {"client_programs", programs}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::fputs(text.c_str(), stdout);
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -334,6 +363,7 @@ int main(int argc, char** argv) {
     if (*c.inspect) return cmd_inspect(c.inspect_dir, c.inspect_json);
     if (*c.nodes_render) return cmd_nodes_render(c.nodes_args);
     if (*c.nodes_verify) return cmd_nodes_verify(c.nodes_args);
+    if (*c.version) return cmd_version(c.version_json);
     if (*c.complete) return cli::run_complete(c.complete_args);
     if (auto rc = c.fleet->run()) return *rc;
     return kBadInput;

@@ -106,6 +106,12 @@ PibuildCli::PibuildCli(const std::string& version_text)
     inspect->add_flag("--json", inspect_json, "The manifest and image facts as JSON");
 
     add_nodes_commands(*this);
+
+    version = app.add_subcommand(
+        "version",
+        "The version, and the pib-init and pib-agent it bakes into releases, per architecture");
+    version->add_flag("--json", version_json, "Machine-readable output on stdout");
+
     fleet = std::make_unique<FleetCommands>(app);
 
     // Words for the bash completion (docs/completion/pibuild.bash): hidden

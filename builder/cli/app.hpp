@@ -57,6 +57,7 @@ struct PibuildCli {
     bool inspect_json = false;
     NodesArgs nodes_args;
     CompleteArgs complete_args;
+    bool version_json = false;
 
     CLI::App* build = nullptr;
     CLI::App* keygen = nullptr;
@@ -64,6 +65,7 @@ struct PibuildCli {
     CLI::App* inspect = nullptr;
     CLI::App* nodes_render = nullptr;
     CLI::App* nodes_verify = nullptr;
+    CLI::App* version = nullptr;
     CLI::App* complete = nullptr;
     std::unique_ptr<FleetCommands> fleet;
 

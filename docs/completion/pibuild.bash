@@ -10,7 +10,7 @@
 _pibuild_spec() {
     case "$1" in
         "")
-            _pibuild_subs="build keygen verify inspect nodes publish release channel node rollout rollback status history gc"
+            _pibuild_subs="build keygen verify inspect nodes version publish release channel node rollout rollback status history gc"
             _pibuild_opts="-h --help --version"
             _pibuild_vals=""
             _pibuild_pos="file" ;;
@@ -48,6 +48,11 @@ _pibuild_spec() {
             _pibuild_subs=""
             _pibuild_opts="-h --help -s --store -p --pubkey --node --json --config"
             _pibuild_vals="-s=dir --store=dir -p=file --pubkey=file --node=any --config=any"
+            _pibuild_pos="" ;;
+        "version")
+            _pibuild_subs=""
+            _pibuild_opts="-h --help --json"
+            _pibuild_vals=""
             _pibuild_pos="" ;;
         "publish")
             _pibuild_subs=""

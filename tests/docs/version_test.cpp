@@ -60,6 +60,23 @@ TEST(Version, EveryProgramPrintsNameVersionAndCommit) {
     }
 }
 
+// `pibuild version`: the same version and commit, and the client programs a
+// build would bake, here the build tree's own.
+TEST(Version, PibuildVersionNamesTheClientProgramsItBakes) {
+    std::string line, out;
+    ASSERT_EQ(run({built_binary("builder/pibuild").string(), "--version"}, &line), 0);
+    ASSERT_EQ(run({built_binary("builder/pibuild").string(), "version"}, &out), 0) << out;
+    EXPECT_EQ(out.rfind(line, 0), 0u) << out;
+    EXPECT_NE(out.find("pib-init amd64: " + built_binary("client/pib-init").string() + "\n"),
+              std::string::npos)
+        << out;
+    ASSERT_EQ(run({built_binary("builder/pibuild").string(), "version", "--json"}, &out), 0) << out;
+    EXPECT_NE(out.find("\"pib-agent\": \"" + built_binary("client/pib-agent").string() + "\""),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("\"name\": \"pibuild\""), std::string::npos) << out;
+}
+
 // A tree without this project's .git (a Debian source package, a tarball):
 // the commit is "unknown", or what -DPIB_GIT_COMMIT= says. Configures the
 // standalone client build (cmake -S client, as the arm64 build does) of a

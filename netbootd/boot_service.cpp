@@ -2,9 +2,12 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "common/fs.hpp"
 #include "dhcp/pxe.hpp"
 #include "netbootd/nfs_boot.hpp"
+#include "netbootd/trusted_files.hpp"
 #include "tftp/path.hpp"
 
 namespace netbootd {
@@ -324,9 +327,8 @@ pib::Result<ResolvedBootFile> BootService::resolve_boot_path(const Snapshot& s, 
         learn(client, *node);
         rest = pp->rest;
     } else {
-        if (s.ipxe && rest.find('/') == std::string::npos &&
-            (rest == "undionly.kpxe" || rest == "ipxe.efi" || rest == "snponly.efi" || rest == "ipxe.pxe" ||
-             rest == "undionly.kkpxe")) {
+        if (s.ipxe && std::find(pib::netbootd::kIpxeBinaries.begin(), pib::netbootd::kIpxeBinaries.end(),
+                                rest) != pib::netbootd::kIpxeBinaries.end()) {
             out.dir = s.ipxe;
             out.path = rest;
             return out;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "netbootd/config_schema.hpp"
+#include "netbootd/trusted_files.hpp"
 
 namespace pib::netbootd {
 
@@ -124,6 +125,21 @@ void check_files(YamlReader& r, const NetbootdConfig& c) {
     if (c.inventory) readable("inventory", *c.inventory);
 }
 
+// The iPXE binaries are the administrator's files, symlinks and all (Debian's
+// ipxe.efi -> /boot/ipxe.efi): resolved here, once, and refused when the
+// account netbootd runs as could change them (trusted_files.hpp).
+void check_ipxe(YamlReader& r, NetbootdConfig& c) {
+    if (r.where("ipxe-dir") && !r.clean("ipxe-dir")) return;
+    std::vector<std::string> problems;
+    c.ipxe_files = resolve_ipxe_dir(c.ipxe_dir, lookup_account(c.user, c.group), problems);
+    const Where* w = r.where("ipxe-dir");
+    for (const auto& p : problems)
+        r.error(w ? w->key : SourcePos{1, 1}, "ipxe-dir",
+                (w ? "" : "(default " + c.ipxe_dir.string() + ") ") + p + ": user " + c.user +
+                    " could change what PXE clients boot; fix the modes or owners, or point "
+                    "ipxe-dir at a directory only root can write");
+}
+
 Result<NetbootdConfig> refused(const std::string& file, std::size_t count) {
     return fail(Errc::invalid, file + ": config refused (" + std::to_string(count) +
                                    (count == 1 ? " problem)" : " problems)"));
@@ -147,7 +163,10 @@ Result<NetbootdConfig> parse_netbootd_config(std::string_view text,
     check_dhcp(r, c);
     if (c.state_db.empty() && !c.store.empty()) c.state_db = c.store / "state.db";
     check_nfs(r, c);
-    if (options.check_files) check_files(r, c);
+    if (options.check_files) {
+        check_files(r, c);
+        check_ipxe(r, c);
+    }
 
     if (std::size_t found = r.report_to(diags)) return refused(name, found);
     c.file = file;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,6 +94,11 @@ struct NetbootdConfig {
 
     std::filesystem::path state_db;                ///< default <store>/state.db
     std::filesystem::path ipxe_dir = "/usr/lib/ipxe";
+    /// The iPXE binaries found in ipxe_dir when the config was loaded: served
+    /// name -> the path it resolved to (absolute, no symlinks), each checked
+    /// so that `user` cannot change it (trusted_files.hpp). Filled only with
+    /// NetbootdConfigOptions::check_files.
+    std::map<std::string, std::filesystem::path> ipxe_files;
 
     std::string user = "netbootd";  ///< dropped to after binding the ports
     std::string group = "netbootd";
@@ -104,7 +110,8 @@ struct NetbootdConfig {
 
 /// What the loader checks besides the text.
 struct NetbootdConfigOptions {
-    /// Check that the store, public key and inventory exist (off for docs examples).
+    /// Check that the store, public key and inventory exist and resolve the
+    /// iPXE binaries of ipxe-dir (off for docs examples).
     bool check_files = true;
 };
 

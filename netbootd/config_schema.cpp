@@ -421,8 +421,13 @@ const Key kTopKeys[] = {
     {{.name = "ipxe-dir",
       .type = "absolute path",
       .default_yaml = "/usr/lib/ipxe",
-      .doc = "Where the iPXE binaries handed to BIOS (`undionly.kpxe`) and UEFI (`ipxe.efi`, "
-             "`snponly.efi`) PXE clients are (Debian package `ipxe`).",
+      .doc = "Where the iPXE binaries handed to BIOS (`undionly.kpxe`, `undionly.kkpxe`, "
+             "`ipxe.pxe`) and UEFI (`ipxe.efi`, `snponly.efi`) PXE clients are (Debian package "
+             "`ipxe`); nothing else there is served. They are the administrator's files: resolved "
+             "through symlinks when the config is loaded (Debian's `ipxe.efi` is one to "
+             "`/boot/ipxe.efi`) and served from where they lead. One that `user` could change (it "
+             "or a directory on the way owned by `user`, writable by everyone or by `group`) "
+             "refuses the config; missing ones are skipped.",
       .example = "/usr/lib/ipxe"},
      [](YamlReader& r, const YamlValue& v, NetbootdConfig& o) {
          set(o.ipxe_dir, r.string(v, check_abs_path));

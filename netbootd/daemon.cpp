@@ -144,10 +144,18 @@ pib::Result<std::shared_ptr<const Snapshot>> Daemon::Impl::build_snapshot(std::s
     auto cat = catalog_loader->scan();
     if (!cat) return cat.error();
     snap->catalog = std::move(*cat);
-    if (auto ipxe = DirectoryResolver::create(cfg->ipxe_dir.string()))
-        snap->ipxe = std::move(*ipxe);
-    else
-        log.event(Level::warn, "netbootd", "no_ipxe").kv("dir", cfg->ipxe_dir.string()).kv("error", ipxe.error().message);
+    // The iPXE binaries as the config loader resolved and checked them (trusted_files.hpp).
+    if (!cfg->ipxe_files.empty()) {
+        snap->ipxe = std::make_shared<PinnedFilesResolver>(cfg->ipxe_files,
+                                                           pib::netbootd::lookup_account(cfg->user, cfg->group));
+        auto ev = log.event(Level::info, "netbootd", "ipxe_files");
+        ev.kv("dir", cfg->ipxe_dir.string());
+        for (const auto& [name, path] : cfg->ipxe_files) ev.kv(name, path.string());
+    } else {
+        log.event(Level::warn, "netbootd", "no_ipxe")
+            .kv("dir", cfg->ipxe_dir.string())
+            .kv("error", "no iPXE binary there (Debian package ipxe): PXE and UEFI clients cannot boot");
+    }
     snap->overlays_dir = cfg->store / "overlays";
     return std::shared_ptr<const Snapshot>(std::move(snap));
 }

@@ -59,7 +59,9 @@ pib::Result<std::unique_ptr<DirectoryResolver>> DirectoryResolver::create(const 
     return std::unique_ptr<DirectoryResolver>(new DirectoryResolver(fd));
 }
 
-DirectoryResolver::~DirectoryResolver() { close(root_fd_); }
+DirectoryResolver::~DirectoryResolver() {
+    if (root_fd_ >= 0) close(root_fd_);
+}
 
 std::size_t DirectoryResolver::open_files() {
     std::lock_guard lock(mu_);
@@ -98,9 +100,41 @@ pib::Result<int> open_beneath(int dir_fd, const std::string& path, struct stat& 
     return fd;
 }
 
+pib::Result<int> DirectoryResolver::open_fd(const std::string& path, struct stat& st) const {
+    return open_beneath(root_fd_, path, st);
+}
+
+pib::Result<int> PinnedFilesResolver::open_fd(const std::string& name, struct stat& st) const {
+    auto it = files_.find(name);
+    if (it == files_.end()) return fail(Errc::not_found, "file not found: " + pib::tftp::sanitize(name));
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+    // The path had no symlinks when it was checked; one now means it changed since.
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, it->second.c_str(), &how, sizeof how));
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR) return fail(Errc::not_found, "file not found: " + name);
+        if (e == ELOOP || e == EXDEV || e == EACCES || e == EPERM)
+            // HTTP clients see this message: no server paths in it.
+            return fail(Errc::invalid, "access denied: " + name + " (" + std::strerror(e) +
+                                           ": its path changed since the config was loaded)");
+        return fail(Errc::io, "openat2 " + name + ": " + std::strerror(e));
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(Errc::invalid, "not a regular file: " + name);
+    }
+    if (auto why = pib::netbootd::writable_by(name, st, who_, fd)) {
+        close(fd);
+        return fail(Errc::invalid, "access denied: " + *why + " since the config was loaded");
+    }
+    return fd;
+}
+
 pib::Result<pib::tftp::FileInfo> DirectoryResolver::open_one(const std::string& path) {
     struct stat st{};
-    auto opened = open_beneath(root_fd_, path, st);
+    auto opened = open_fd(path, st);
     if (!opened) return opened.error();
     int fd = *opened;
     Key key{path, static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 
 #include "common/log.hpp"
 #include "common/result.hpp"
+#include "netbootd/trusted_files.hpp"
 #include "tftp/transfer.hpp"
 
 namespace netbootd {
@@ -56,19 +58,48 @@ public:
                                           const ClientAddress& client) override;
     /// Distinct files currently open (shared among their transfers).
     std::size_t open_files();
-    /// The root directory (O_PATH), for open_beneath().
+    /// The root directory (O_PATH), for open_beneath(); -1 for a PinnedFilesResolver.
     int root_fd() const { return root_fd_; }
     /// open() without the Raspberry Pi serial-directory fallback.
     pib::Result<pib::tftp::FileInfo> open_exact(const std::string& clean_path) { return open_one(clean_path); }
+    /// Opens `path` for reading, as open() would find it (without the Pi
+    /// fallback); `st` gets its fstat. The HTTP server sends from it. Here:
+    /// open_beneath(root_fd(), ...).
+    virtual pib::Result<int> open_fd(const std::string& path, struct stat& st) const;
 
-private:
+protected:
     explicit DirectoryResolver(int root_fd) : root_fd_(root_fd) {}
     pib::Result<pib::tftp::FileInfo> open_one(const std::string& path);
+
+private:
 
     int root_fd_;
     std::mutex mu_;
     using Key = std::tuple<std::string, std::uint64_t, std::uint64_t>;  // path, dev, ino
     std::map<Key, std::weak_ptr<const pib::tftp::BlockSource>> shared_;
+};
+
+/// Serves a fixed set of names, each by the absolute, symlink-free path it
+/// resolved to when the config was loaded (the iPXE binaries, resolved and
+/// checked by pib::netbootd::resolve_ipxe_dir). Nothing else is served. A path
+/// that has grown a symlink since (openat2 RESOLVE_NO_SYMLINKS), or a file
+/// that `who` could now write (its mode or owner changed), is refused until a
+/// reload resolves and checks it again.
+class PinnedFilesResolver : public DirectoryResolver {
+public:
+    /// `files`: served name (no '/') -> absolute resolved path.
+    PinnedFilesResolver(std::map<std::string, std::filesystem::path> files, pib::netbootd::Account who)
+        : DirectoryResolver(-1), files_(std::move(files)), who_(std::move(who)) {}
+
+    pib::Result<pib::tftp::FileInfo> open(const std::string& clean_path, const ClientAddress&) override {
+        return open_one(clean_path);
+    }
+    pib::Result<int> open_fd(const std::string& name, struct stat& st) const override;
+    const std::map<std::string, std::filesystem::path>& files() const { return files_; }
+
+private:
+    std::map<std::string, std::filesystem::path> files_;
+    pib::netbootd::Account who_;
 };
 
 }  // namespace netbootd

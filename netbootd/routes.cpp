@@ -60,7 +60,7 @@ std::string weak_free_etag(const struct stat& st) {
 HttpResponse file_response(const DirectoryResolver& dir, const std::string& path, const pib::Artifact* artifact,
                            std::string content_type = "application/octet-stream") {
     struct stat st{};
-    auto fd = open_beneath(dir.root_fd(), path, st);
+    auto fd = dir.open_fd(path, st);
     if (!fd) return from_error(fd.error());
     HttpResponse r;
     r.content_type = std::move(content_type);

@@ -19,6 +19,7 @@
 #include "crypto/sha256.hpp"
 #include "netbootd/daemon.hpp"
 #include "netns.hpp"
+#include "running_daemon.hpp"
 #include "store/fleet_state.hpp"
 #include "store_fixture.hpp"
 #include "support/test_support.hpp"
@@ -104,44 +105,10 @@ struct Fleet {
     }
 };
 
-/// Runs a Daemon on its own thread for the test's lifetime.
-class Running {
+/// The daemon of the fleet's config on its own thread for the test's lifetime.
+class Running : public netbootd::test::RunningDaemon {
 public:
-    explicit Running(const Fleet& f, std::vector<std::string>* lines = nullptr)
-        : log_([this](pib::Level, const std::string& line) {
-              std::lock_guard lock(mu_);
-              lines_.push_back(line);
-          }, pib::Level::debug) {
-        (void)lines;
-        pib::Diagnostics diags;
-        netbootd::DaemonOptions o;
-        o.drop_privileges = false;
-        o.dhcp = false;
-        auto d = netbootd::Daemon::create(f.config, log_, diags, o);
-        EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error().message) << diags.str();
-        if (!d) return;
-        daemon_ = std::move(*d);
-        thread_ = std::thread([this] { (void)daemon_->run(); });
-    }
-    ~Running() {
-        if (daemon_) daemon_->stop();
-        if (thread_.joinable()) thread_.join();
-    }
-    netbootd::Daemon* operator->() { return daemon_.get(); }
-    bool ok() const { return daemon_ != nullptr; }
-    bool logged(const std::string& needle) {
-        std::lock_guard lock(mu_);
-        for (const auto& l : lines_)
-            if (l.find(needle) != std::string::npos) return true;
-        return false;
-    }
-
-private:
-    std::mutex mu_;
-    std::vector<std::string> lines_;
-    pib::Logger log_;
-    std::unique_ptr<netbootd::Daemon> daemon_;
-    std::thread thread_;
+    explicit Running(const Fleet& f) : RunningDaemon(f.config) {}
 };
 
 std::string url(const Fleet& f, const std::string& path) {
@@ -162,14 +129,7 @@ std::string tftp_get(const Fleet& f, const std::string& path, int* rc = nullptr)
     return curl({"--tftp-blksize", "1468", "tftp://127.0.0.1:" + std::to_string(f.tftp_port) + "/" + path}, rc);
 }
 
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = 5000ms) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(50ms);
-    }
-    return pred();
-}
+using netbootd::test::eventually;
 
 TEST(Daemon, ServesPiFilesBySerialWithRenderedCmdlineAndConfig) {
     Fleet f;

@@ -17,7 +17,7 @@ _pibuild_spec() {
         "build")
             _pibuild_subs=""
             _pibuild_opts="-h --help -o --output -k --key --work-dir --cache-dir --source-date-epoch -j --jobs --keep-work --check --json -v --verbose"
-            _pibuild_vals="-o=any --output=any -k=any --key=any --work-dir=any --cache-dir=any --source-date-epoch=any -j=any --jobs=any"
+            _pibuild_vals="-o=any --output=any -k=any --key=any --work-dir=any --cache-dir=any --source-date-epoch=number -j=number --jobs=number"
             _pibuild_pos="file" ;;
         "keygen")
             _pibuild_subs=""
@@ -112,7 +112,7 @@ _pibuild_spec() {
         "rollout")
             _pibuild_subs="status pause resume abort"
             _pibuild_opts="-h --help -s --store --config --json -c --channel --waves --max-failures --health-timeout --gate -i --inventory -p --pubkey --detach"
-            _pibuild_vals="-s=dir --store=dir --config=any -c=any --channel=any --waves=any --max-failures=any --health-timeout=any --gate=choice:auto|boot|health -i=file --inventory=file -p=file --pubkey=file"
+            _pibuild_vals="-s=dir --store=dir --config=any -c=any --channel=any --waves=any --max-failures=number --health-timeout=any --gate=choice:auto|boot|health -i=file --inventory=file -p=file --pubkey=file"
             _pibuild_pos="release" ;;
         "rollout status")
             _pibuild_subs=""
@@ -147,12 +147,12 @@ _pibuild_spec() {
         "history")
             _pibuild_subs=""
             _pibuild_opts="-h --help -s --store --config --json -n --limit"
-            _pibuild_vals="-s=dir --store=dir --config=any -n=any --limit=any"
+            _pibuild_vals="-s=dir --store=dir --config=any -n=number --limit=number"
             _pibuild_pos="" ;;
         "gc")
             _pibuild_subs=""
             _pibuild_opts="-h --help -s --store --config --json --keep-history --dry-run -i --inventory"
-            _pibuild_vals="-s=dir --store=dir --config=any --keep-history=any -i=file --inventory=file"
+            _pibuild_vals="-s=dir --store=dir --config=any --keep-history=number -i=file --inventory=file"
             _pibuild_pos="" ;;
         *)
             _pibuild_subs="" _pibuild_opts="" _pibuild_vals="" _pibuild_pos="" ;;

@@ -27,7 +27,8 @@ bool is_release(const CLI::Option& o) {
     return false;
 }
 
-// file, dir, release, choice:a|b, any; "" for a flag.
+// file, dir, release, choice:a|b, number (nothing to offer), any (files,
+// as bash would); "" for a flag.
 std::string kind_word(const CLI::Option& o) {
     const ValueKind v = value_kind(o);
     if (v.kind == ValueKind::none) return "";
@@ -43,6 +44,8 @@ std::string kind_word(const CLI::Option& o) {
                 s += (i ? "|" : "") + plain(v.choices[i]);
             return s;
         }
+        case ValueKind::number:
+            return "number";
         default:
             return "any";
     }

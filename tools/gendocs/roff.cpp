@@ -1,5 +1,6 @@
 #include "tools/gendocs/roff.hpp"
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 
@@ -51,6 +52,36 @@ std::string roff_text(std::string_view text) { return escape(text, false); }
 
 std::string roff_code(std::string_view text) { return escape(text, true); }
 
+namespace {
+
+// Prose that names options (`--window`, `-o`): their dashes are real minus
+// signs, so that they can be searched for and pasted; other hyphens stay.
+std::string prose_segment(std::string_view text) {
+    std::string out;
+    std::size_t at = 0, plain = 0;
+    auto word_char = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+    };
+    while (at < text.size()) {
+        const bool word_start = at == 0 || !word_char(text[at - 1]);
+        const bool option =
+            word_start && text[at] == '-' && at + 1 < text.size() &&
+            (text[at + 1] == '-' || std::isalpha(static_cast<unsigned char>(text[at + 1])));
+        if (!option) {
+            ++at;
+            continue;
+        }
+        std::size_t end = at;
+        while (end < text.size() && word_char(text[end])) ++end;
+        out += roff_text(text.substr(plain, at - plain)) + roff_code(text.substr(at, end - at));
+        at = plain = end;
+    }
+    return out + roff_text(text.substr(plain));
+}
+
+}  // namespace
+
 std::string roff_prose(std::string_view text) {
     std::string out;
     std::size_t at = 0;
@@ -58,11 +89,11 @@ std::string roff_prose(std::string_view text) {
         const std::size_t open = text.find('`', at);
         const std::size_t close = open == std::string_view::npos ? open : text.find('`', open + 1);
         if (close == std::string_view::npos) break;
-        out +=
-            roff_text(text.substr(at, open - at)) + bold(text.substr(open + 1, close - open - 1));
+        out += prose_segment(text.substr(at, open - at)) +
+               bold(text.substr(open + 1, close - open - 1));
         at = close + 1;
     }
-    return out + roff_text(text.substr(at));
+    return out + prose_segment(text.substr(at));
 }
 
 std::string bold(std::string_view text) { return "\\fB" + roff_code(text) + "\\fR"; }

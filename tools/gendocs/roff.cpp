@@ -56,7 +56,7 @@ namespace {
 
 // Prose that names options (`--window`, `-o`): their dashes are real minus
 // signs, so that they can be searched for and pasted; other hyphens stay.
-std::string prose_segment(std::string_view text) {
+std::string prose_segment(std::string_view text, bool after_code) {
     std::string out;
     std::size_t at = 0, plain = 0;
     auto word_char = [](char c) {
@@ -64,7 +64,7 @@ std::string prose_segment(std::string_view text) {
                c == '-' || c == '_';
     };
     while (at < text.size()) {
-        const bool word_start = at == 0 || !word_char(text[at - 1]);
+        const bool word_start = at == 0 ? !after_code : !word_char(text[at - 1]);
         const bool option =
             word_start && text[at] == '-' && at + 1 < text.size() &&
             (text[at + 1] == '-' || std::isalpha(static_cast<unsigned char>(text[at + 1])));
@@ -89,11 +89,11 @@ std::string roff_prose(std::string_view text) {
         const std::size_t open = text.find('`', at);
         const std::size_t close = open == std::string_view::npos ? open : text.find('`', open + 1);
         if (close == std::string_view::npos) break;
-        out += prose_segment(text.substr(at, open - at)) +
+        out += prose_segment(text.substr(at, open - at), at > 0) +
                bold(text.substr(open + 1, close - open - 1));
         at = close + 1;
     }
-    return out + prose_segment(text.substr(at));
+    return out + prose_segment(text.substr(at), at > 0);
 }
 
 std::string bold(std::string_view text) { return "\\fB" + roff_code(text) + "\\fR"; }

@@ -127,6 +127,40 @@ TEST(FleetConfig, NamedConfigMustBeGood) {
     EXPECT_NE(r.err.find((i.etc / "nodes.yaml").string()), std::string::npos) << r.err;
 }
 
+// /etc/netbootd/netbootd.yaml itself, in a private mount namespace whose /etc
+// is an overlay (the host's /etc is not touched): read when present and no
+// store is chosen, or when --store names the configured store.
+TEST(FleetConfig, DefaultPathIsReadWhenPresent) {
+    ASSERT_TRUE(test::is_root()) << "needs a mount namespace";
+    Installed i;
+    const fs::path upper = i.s.path("etc-upper"), work = i.s.path("etc-work");
+    fs::create_directories(upper / "netbootd");
+    fs::create_directories(work);
+    Store other(2);
+    auto in_ns = [&](const std::string& config_text, const std::string& args) {
+        test::write_text(upper / "netbootd" / "netbootd.yaml", config_text);
+        const std::string script =
+            "mount -t overlay overlay -o lowerdir=/etc,upperdir=" + upper.string() +
+            ",workdir=" + work.string() + " /etc && exec " + pibuild() + " " + args;
+        return run_split({"unshare", "-m", "--propagation", "private", "sh", "-c", script});
+    };
+    const std::string good = test::read_text(i.config);
+    auto r = in_ns(good, "status --json");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(parse(r).size(), 3u);  // the config's inventory, no flag
+    r = in_ns(good, "status --json --store " + i.s.store().string());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(parse(r).size(), 3u);  // the configured store: still the config's inventory
+    r = in_ns(good, "status --json --store " + other.store().string());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(parse(r).size(), 2u);  // another store: its own nodes.yaml
+    // Present but wrong: an error at its file:line:col, not silently ignored.
+    r = in_ns(good + "colour: blue\n", "status");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("/etc/netbootd/netbootd.yaml:7:1: colour: unknown key"), std::string::npos)
+        << r.err;
+}
+
 TEST(FleetConfig, NodesRenderAndVerifyReadTheConfig) {
     ASSERT_TRUE(test::is_root()) << "rendering overlays needs root";
     Installed i;

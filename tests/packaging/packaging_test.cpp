@@ -64,7 +64,7 @@ TEST(Install, EverythingUnderThePrefix) {
 
     const std::string unit = read_text(d / "usr/lib/systemd/system/netbootd.service");
     ASSERT_FALSE(unit.empty());
-    EXPECT_EQ(unit.find('@'), std::string::npos) << "an unsubstituted placeholder:\n" << unit;
+    EXPECT_EQ(unit.find("@SBINDIR@"), std::string::npos) << "an unsubstituted placeholder:\n" << unit;
     EXPECT_NE(unit.find("ExecStart=/usr/sbin/netbootd "), std::string::npos) << unit;
     EXPECT_EQ(unit.find("/usr/local"), std::string::npos) << unit;
 }

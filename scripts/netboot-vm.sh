@@ -7,7 +7,7 @@
 #
 #   scripts/netboot-vm.sh --store DIR --pubkey FILE --inventory FILE \
 #       --vm 52:54:00:12:34:01 [--vm MAC ...] [--until REGEX] [--timeout SECONDS] \
-#       [--show-console] [--workdir DIR] [--netbootd BIN] [--memory MB] [--nfs]
+#       [--show-console] [--workdir DIR] [--netbootd BIN] [--memory MB] [--nfs] [--uefi]
 #
 # Each machine's serial console goes to <workdir>/console-<n>.log; with
 # --until the script waits until every console matches REGEX (exit 0) or the
@@ -17,9 +17,15 @@
 # and netbootd publishes every release through it (nfs.server: ganesha; its
 # export file is <workdir>/ganesha-exports.conf, reloaded by SIGHUP). Nodes
 # whose inventory entry says `root: nfs` then boot their root over NFS.
+#
+# With --uefi the machines run OVMF (Debian `ovmf`: OVMF_CODE.fd read-only,
+# a copy of OVMF_VARS.fd per machine in <workdir>) and their NIC has no option
+# ROM (romfile=), so the firmware's own UEFI PXE boots: netbootd's proxy offer
+# names ipxe.efi, fetched by TFTP from netbootd's default ipxe-dir.
 set -euo pipefail
 
-store= pubkey= inventory= until_re= timeout=300 show=0 workdir= memory=1024 nfs=0
+store= pubkey= inventory= until_re= timeout=300 show=0 workdir= memory=1024 nfs=0 uefi=0
+ovmf_code=/usr/share/OVMF/OVMF_CODE.fd ovmf_vars=/usr/share/OVMF/OVMF_VARS.fd
 netbootd_bin="$(dirname "$0")/../build/netbootd/netbootd"
 macs=()
 while [ $# -gt 0 ]; do
@@ -35,6 +41,7 @@ while [ $# -gt 0 ]; do
     --netbootd) netbootd_bin=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
     --nfs) nfs=1; shift ;;
+    --uefi) uefi=1; shift ;;
     *) echo "netboot-vm: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +51,11 @@ for tool in qemu-system-x86_64 dnsmasq ip; do
   command -v "$tool" >/dev/null || { echo "netboot-vm: $tool is not installed" >&2; exit 2; }
 done
 [ -x "$netbootd_bin" ] || { echo "netboot-vm: no netbootd at $netbootd_bin" >&2; exit 2; }
+if [ "$uefi" = 1 ]; then
+  for f in "$ovmf_code" "$ovmf_vars"; do
+    [ -r "$f" ] || { echo "netboot-vm: $f is missing (Debian package ovmf)" >&2; exit 2; }
+  done
+fi
 
 store=$(realpath "$store"); pubkey=$(realpath "$pubkey")
 [ -z "$inventory" ] || inventory=$(realpath "$inventory")
@@ -128,11 +140,21 @@ for mac in "${macs[@]}"; do
   ip -n "$ns" tuntap add dev "tap$n" mode tap
   ip -n "$ns" link set "tap$n" master br0 up
   : > "$workdir/console-$n.log"
+  if [ "$uefi" = 1 ]; then
+    # OVMF's own PXE: no iPXE option ROM on the NIC, which boots first.
+    cp "$ovmf_vars" "$workdir/ovmf-vars-$n.fd"
+    firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
+              -drive "if=pflash,format=raw,unit=1,file=$workdir/ovmf-vars-$n.fd")
+    nic="virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=1"
+  else
+    firmware=(-boot n)
+    nic="virtio-net-pci,netdev=n0,mac=$mac"
+  fi
   ip netns exec "$ns" qemu-system-x86_64 -accel "$accel" -cpu max -smp 1 -m "$memory" \
     -nodefaults -display none -serial "file:$workdir/console-$n.log" \
     -monitor "unix:$workdir/monitor-$n.sock,server,nowait" \
     -netdev "tap,id=n0,ifname=tap$n,script=no,downscript=no" \
-    -device "virtio-net-pci,netdev=n0,mac=$mac" -boot n &
+    -device "$nic" "${firmware[@]}" &
   pids+=($!)
 done
 echo "netboot-vm: $n machine(s) booting; consoles in $workdir/console-*.log" >&2

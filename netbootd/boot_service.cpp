@@ -252,21 +252,32 @@ std::optional<pib::dhcp::BootDecision> BootService::Policy::decide(const pib::dh
         mac = m;
         node = s.inventory->by_mac(m);
     }
-    if (!node && client.kind == ClientKind::raspberry_pi && client.guid) {
-        if (auto g = pib::dhcp::pi_guid(*client.guid)) {
-            char serial[9];
-            std::snprintf(serial, sizeof serial, "%08x", g->serial);
-            node = s.inventory->by_serial(serial);
-        }
+    // A Pi's option 97 carries its model, board revision and serial: read
+    // it once, to find the node and to name an unknown Pi in the log, so an
+    // admin can adopt it without an SD card (docs/guide.md).
+    std::optional<pib::dhcp::PiGuid> pi;
+    char serial[9] = "";
+    if (client.kind == ClientKind::raspberry_pi && client.guid) {
+        pi = pib::dhcp::pi_guid(*client.guid);
+        if (pi) std::snprintf(serial, sizeof serial, "%08x", pi->serial);
     }
+    if (!node && pi) node = s.inventory->by_serial(serial);
     auto target = svc_.target_or_fallback(s, node);
     const std::string who = mac ? mac->text() : std::string("?");
     if (!target) {
-        if (svc_.should_log("dhcp/" + who))
-            svc_.log_.event(Level::info, "dhcp", "client_ignored")
-                .kv("mac", who)
-                .kv("kind", pib::dhcp::kind_name(client.kind))
-                .kv("why", node ? "its node has no release to boot" : "unknown client and no root-fallback");
+        if (svc_.should_log("dhcp/" + who)) {
+            auto e = svc_.log_.event(Level::info, "dhcp", "client_ignored");
+            e.kv("mac", who).kv("kind", pib::dhcp::kind_name(client.kind));
+            if (pi) {
+                char rev[11];
+                std::snprintf(rev, sizeof rev, "0x%06x", pi->board_revision);
+                // The model is four bytes from the wire: kept only when printable.
+                const bool printable = std::all_of(pi->model.begin(), pi->model.end(),
+                                                   [](char ch) { return ch > 0x20 && ch < 0x7f; });
+                e.kv("serial", serial).kv("model", printable ? pi->model : std::string("?")).kv("board_revision", rev);
+            }
+            e.kv("why", node ? "its node has no release to boot" : "unknown client and no root-fallback");
+        }
         return std::nullopt;
     }
     pib::dhcp::BootDecision d;

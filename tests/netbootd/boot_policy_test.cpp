@@ -117,6 +117,29 @@ TEST(BootPolicy, UnknownClientsGetTheFallbackOrSilence) {
               "http://10.1.0.1:8080/ipxe/52-54-00-77-77-77.ipxe");
 }
 
+// An unknown Pi is named in the log by what its option 97 says (serial,
+// model, board revision), so it can be adopted without an SD card.
+TEST(BootPolicy, UnknownPiIsLoggedWithSerialAndModel) {
+    World w;
+    std::vector<std::string> lines;
+    w.log = pib::Logger([&](pib::Level, const std::string& line) { lines.push_back(line); });
+    ClientInfo c;
+    c.kind = ClientKind::raspberry_pi;
+    c.hwaddr = {0xdc, 0xa6, 0x32, 0x55, 0x66, 0x77};
+    c.guid = pib::dhcp::ClientGuid{};
+    const std::uint8_t g[] = {'R', 'P', 'i', '5', 0x17, 0x40, 0xd0, 0x00, 0x32, 0x55, 0x66, 0x77, 0x10, 0x45, 0x15, 0x5b};
+    std::copy(std::begin(g), std::end(g), c.guid->id.begin());
+    EXPECT_FALSE(w.svc->policy().decide(c));
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("dhcp client_ignored mac=dc:a6:32:55:66:77 kind=raspberry_pi serial=5b154510 model=RPi5 "
+                            "board_revision=0x"),
+              std::string::npos)
+        << lines[0];
+    // Once per client per interval, not per packet.
+    EXPECT_FALSE(w.svc->policy().decide(c));
+    EXPECT_EQ(lines.size(), 1u);
+}
+
 TEST(BootPolicy, NodeWhoseChannelPointsNowhereIsNotAnswered) {
     World w("pc");
     // Known but unbootable: never silently booted as the fallback release.

@@ -62,19 +62,25 @@ store=$(realpath "$store"); pubkey=$(realpath "$pubkey")
 own_workdir=0
 if [ -z "$workdir" ]; then workdir=$(mktemp -d /tmp/netboot-vm.XXXXXX); own_workdir=1; fi
 mkdir -p "$workdir"
+# Absolute: dnsmasq and netbootd change directory, and a relative pid file or
+# export path would point somewhere else.
+workdir=$(realpath "$workdir")
 ns="pibvm-$$"
 subnet=10.231.$(( $$ % 250 ))
 pids=()
 
 cleanup() {
-  local rc=$?
+  local rc=${1:-$?}
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   ip netns del "$ns" 2>/dev/null || true
   [ "$own_workdir" = 1 ] && [ "$rc" = 0 ] && rm -rf "$workdir"
   exit "$rc"
 }
-trap cleanup EXIT INT TERM
+# Interrupted or terminated is a failure (128 + signal), never "booted".
+trap cleanup EXIT
+trap 'cleanup 130' INT
+trap 'cleanup 143' TERM
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up

@@ -8,12 +8,9 @@
 # netbootd and pibuild look by default, as /etc/dnsmasq.conf is for dnsmasq.
 include(GNUInstallDirs)
 
-set(PIB_CLIENT_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/pibuild)
-if(CMAKE_INSTALL_LIBDIR MATCHES "/")
-  # GNUInstallDirs gives lib/<multiarch> on Debian for prefix /usr; pibuild
-  # looks in <prefix>/lib/pibuild (arch-independent layout, both archs in it).
-  set(PIB_CLIENT_INSTALL_DIR lib/pibuild)
-endif()
+# Always <prefix>/lib/pibuild (not the multiarch libdir): pibuild looks
+# exactly there, relative to itself, for both architectures.
+set(PIB_CLIENT_INSTALL_DIR lib/pibuild)
 
 install(TARGETS pibuild RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS netbootd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
